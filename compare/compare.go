@@ -1,0 +1,66 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Thresholds on the calibrated match confidence, as a fraction of 1 (0.70
+// means a Percentage of 70). DefaultThreshold is the KYC operating point;
+// CheckThreshold refuses anything outside [MinThreshold, MaxThreshold].
+const (
+	DefaultThreshold = 0.70
+	MinThreshold     = 0.70
+	MaxThreshold     = 0.95
+)
+
+// ErrInvalidThreshold is returned (wrapped, with the offending value) by
+// CheckThreshold for a threshold outside [MinThreshold, MaxThreshold] or not
+// a finite number.
+var ErrInvalidThreshold = errors.New("compare: invalid threshold")
+
+// CheckThreshold reports whether t is a valid match threshold: a finite
+// number in [MinThreshold, MaxThreshold] (both ends included). The error
+// wraps ErrInvalidThreshold.
+func CheckThreshold(t float64) error {
+	if math.IsNaN(t) || t < MinThreshold || t > MaxThreshold {
+		hint := ""
+		if t >= 1 && t <= 100 {
+			hint = fmt.Sprintf(" (a fraction, not a percentage: did you mean %g?)", t/100)
+		}
+		return fmt.Errorf("%w: %g is outside [%.2f, %.2f]%s", ErrInvalidThreshold, t, MinThreshold, MaxThreshold, hint)
+	}
+	return nil
+}
+
+// Cosine returns the cosine similarity of a and b, in [-1, 1], computed with
+// gonum's BLAS (float32 dot product and norms, the ratio in float64).
+//
+// It returns 0 when either vector is all zeros and NaN when the lengths
+// differ or a vector is empty: neither is a meaningful comparison, and NaN
+// never passes a threshold. For vectors that are already L2-normalised (as
+// the embed package returns them) the result is their dot product.
+func Cosine(a, b []float32) float64 {
+	if len(a) != len(b) || len(a) == 0 {
+		return math.NaN()
+	}
+	va := blas32.Vector{N: len(a), Inc: 1, Data: a}
+	vb := blas32.Vector{N: len(b), Inc: 1, Data: b}
+	na := float64(blas32.Nrm2(va))
+	nb := float64(blas32.Nrm2(vb))
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	c := float64(blas32.Dot(va, vb)) / (na * nb)
+	// Rounding can push |c| a hair past 1 for (anti)parallel vectors.
+	return math.Max(-1, math.Min(1, c))
+}
+
+// FormatPercentage formats a percentage with two decimals and a percent
+// sign, the form the KYC API reports: FormatPercentage(95) == "95.00%".
+func FormatPercentage(p float64) string {
+	return fmt.Sprintf("%.2f%%", p)
+}

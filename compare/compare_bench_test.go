@@ -1,0 +1,36 @@
+package compare
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func BenchmarkCompare(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, 192)
+	y := make([]float32, 192)
+	for i := range x {
+		x[i], y[i] = r.Float32(), r.Float32()
+	}
+	b.Run("Cosine192", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = Cosine(x, y)
+		}
+	})
+	b.Run("Percentage", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = Default.Percentage(0.5)
+		}
+	})
+	cos, same := synthetic(5, 3000)
+	b.Run("Fit6000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Fit(cos, same); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

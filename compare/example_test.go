@@ -1,0 +1,43 @@
+package compare_test
+
+import (
+	"fmt"
+
+	"github.com/facematch/facematch/compare"
+)
+
+func Example() {
+	// Two (tiny) embeddings; real ones come from the embed package.
+	a := []float32{0.6, 0.8, 0}
+	b := []float32{0.8, 0.6, 0}
+
+	cos := compare.Cosine(a, b)
+	p := compare.Default.Percentage(cos)
+	match := p/100 >= compare.DefaultThreshold
+	fmt.Printf("cosine %.2f\n", cos)
+	fmt.Println(compare.FormatPercentage(p), match)
+
+	// A threshold outside [0.70, 0.95] is refused.
+	fmt.Println(compare.CheckThreshold(0.5))
+	// Output:
+	// cosine 0.96
+	// 99.80% true
+	// compare: invalid threshold: 0.5 is outside [0.70, 0.95]
+}
+
+func ExampleFitAnchored() {
+	// Labelled pair cosines, e.g. from the LFW benchmark.
+	cos := []float64{0.82, 0.74, 0.69, 0.55, 0.48, 0.31, 0.22, 0.12, 0.05, -0.03}
+	same := []bool{true, true, true, true, true, false, false, false, false, false}
+
+	anchor, _ := compare.CosineAtFAR(cos, same, 0) // accept no impostor
+	cal, err := compare.FitAnchored(cos, same, anchor, 70)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	far, frr, _ := compare.Rates(cos, same, cal, compare.DefaultThreshold)
+	fmt.Printf("70%% at cosine %.2f: FAR %.0f%%, FRR %.0f%%\n", cal.Cosine(70), 100*far, 100*frr)
+	// Output:
+	// 70% at cosine 0.31: FAR 0%, FRR 0%
+}
