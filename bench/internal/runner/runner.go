@@ -1,0 +1,251 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/facematch/facematch/bench/internal/eval"
+	"github.com/facematch/facematch/compare"
+)
+
+// ErrNoFace is wrapped by an EmbedFunc error when the image holds no face to
+// embed. Any other EmbedFunc error stops the run.
+var ErrNoFace = errors.New("runner: no face found")
+
+// NoFaceScore is the score given to a pair with a no-face image.
+const NoFaceScore = -1.0
+
+// EmbedFunc returns the embedding of the face to compare in image path
+// (relative to the dataset folder, slash-separated). It must be safe for
+// concurrent use.
+type EmbedFunc func(ctx context.Context, path string) ([]float32, error)
+
+// Scores is the outcome of Run: a cosine per pair.
+type Scores struct {
+	Pairs  []eval.Pair
+	Cosine []float64 // per pair; NoFaceScore when NoFace[i]
+	NoFace []bool    // per pair: one of its images had no face
+	// NoFaceImages lists the distinct images without a face, sorted.
+	NoFaceImages []string
+	Images       int           // distinct images embedded
+	Elapsed      time.Duration // wall time of the embedding phase
+}
+
+// Options tunes Run.
+type Options struct {
+	Workers  int       // parallel EmbedFunc calls; 0 = GOMAXPROCS
+	Progress io.Writer // progress bar destination (e.g. os.Stderr); nil = none
+}
+
+// Run embeds every distinct image of pairs once with embed, in parallel, and
+// scores every pair. A cancelled ctx or an EmbedFunc error other than
+// ErrNoFace stops the run with that error (naming the image).
+func Run(ctx context.Context, pairs []eval.Pair, embed EmbedFunc, opts *Options) (*Scores, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	images := eval.Images(pairs)
+	embs := make([][]float32, len(images))
+	noFace := make([]bool, len(images))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	bar := newProgress(opts.Progress, len(images), start)
+	jobs := make(chan int)
+	var (
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		runErr  error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				e, err := embed(ctx, images[i])
+				switch {
+				case errors.Is(err, ErrNoFace):
+					noFace[i] = true
+				case err != nil:
+					errOnce.Do(func() { runErr = fmt.Errorf("%s: %w", images[i], err); cancel() })
+				default:
+					embs[i] = e
+				}
+				bar.done(1)
+			}
+		}()
+	}
+feed:
+	for i := range images {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	bar.finish()
+	if runErr != nil {
+		return nil, runErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	idx := make(map[string]int, len(images))
+	for i, im := range images {
+		idx[im] = i
+	}
+	s := &Scores{Pairs: pairs, Cosine: make([]float64, len(pairs)), NoFace: make([]bool, len(pairs)), Images: len(images), Elapsed: time.Since(start)}
+	for i, im := range images {
+		if noFace[i] {
+			s.NoFaceImages = append(s.NoFaceImages, im)
+		}
+	}
+	sort.Strings(s.NoFaceImages)
+	for k, p := range pairs {
+		a, b := idx[p.A], idx[p.B]
+		if noFace[a] || noFace[b] {
+			s.Cosine[k], s.NoFace[k] = NoFaceScore, true
+			continue
+		}
+		c := compare.Cosine(embs[a], embs[b])
+		if math.IsNaN(c) {
+			return nil, fmt.Errorf("runner: pair %s / %s: embeddings of different lengths (%d, %d)", p.A, p.B, len(embs[a]), len(embs[b]))
+		}
+		s.Cosine[k] = c
+	}
+	return s, nil
+}
+
+// progress draws a one-line bar: [=====>    ]  1234/7701  16%  12.3 img/s  ETA 8m45s.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	total int
+	n     int
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, total int, start time.Time) *progress {
+	p := &progress{w: w, total: total, start: start}
+	p.draw()
+	return p
+}
+
+func (p *progress) done(k int) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n += k
+	if now := time.Now(); now.Sub(p.last) >= 250*time.Millisecond || p.n == p.total {
+		p.last = now
+		p.draw()
+	}
+}
+
+func (p *progress) draw() {
+	if p.w == nil {
+		return
+	}
+	const width = 30
+	frac := 1.0
+	if p.total > 0 {
+		frac = float64(p.n) / float64(p.total)
+	}
+	fill := int(frac * width)
+	bar := strings.Repeat("=", fill)
+	if fill < width {
+		bar += ">" + strings.Repeat(" ", width-fill-1)
+	}
+	el := time.Since(p.start).Seconds()
+	rate, eta := 0.0, "?"
+	if el > 0 && p.n > 0 {
+		rate = float64(p.n) / el
+		eta = (time.Duration(float64(p.total-p.n)/rate) * time.Second).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r[%s] %d/%d %3.0f%% %.1f img/s ETA %s   ", bar, p.n, p.total, 100*frac, rate, eta)
+}
+
+func (p *progress) finish() {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw()
+	fmt.Fprintln(p.w)
+}
+
+// WriteTSV writes one line per pair:
+// path1<TAB>path2<TAB>same(0|1)<TAB>fold<TAB>cosine<TAB>no_face(0|1), after a
+// '#' header line. The cosine is written with full float64 precision.
+func (s *Scores) WriteTSV(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "# path1\tpath2\tsame\tfold\tcosine\tno_face")
+	for i, p := range s.Pairs {
+		fmt.Fprintf(bw, "%s\t%s\t%d\t%d\t%s\t%d\n", p.A, p.B, b2i(p.Same), p.Fold,
+			strconv.FormatFloat(s.Cosine[i], 'g', -1, 64), b2i(s.NoFace[i]))
+	}
+	return bw.Flush()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ReadTSV reads a file written by WriteTSV. Images and NoFaceImages cannot
+// be recovered from it and stay empty.
+func ReadTSV(r io.Reader) (*Scores, error) {
+	sc := bufio.NewScanner(r)
+	s := &Scores{}
+	line := 0
+	for sc.Scan() {
+		line++
+		l := strings.TrimRight(sc.Text(), "\r")
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.Split(l, "\t")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("%w: scores line %d: want 6 tab-separated fields, got %d", eval.ErrFormat, line, len(f))
+		}
+		fold, err1 := strconv.Atoi(f[3])
+		cos, err2 := strconv.ParseFloat(f[4], 64)
+		if err1 != nil || err2 != nil || (f[2] != "0" && f[2] != "1") || (f[5] != "0" && f[5] != "1") {
+			return nil, fmt.Errorf("%w: scores line %d: bad same, fold, cosine or no_face field", eval.ErrFormat, line)
+		}
+		s.Pairs = append(s.Pairs, eval.Pair{A: f[0], B: f[1], Same: f[2] == "1", Fold: fold})
+		s.Cosine = append(s.Cosine, cos)
+		s.NoFace = append(s.NoFace, f[5] == "1")
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(s.Pairs) == 0 {
+		return nil, fmt.Errorf("%w: scores file holds no pairs", eval.ErrFormat)
+	}
+	return s, nil
+}
