@@ -1,0 +1,5 @@
+package embed
+
+var kernel = kernelGo
+
+const kernelName = "go"
