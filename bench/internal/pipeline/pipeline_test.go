@@ -1,0 +1,143 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gonum.org/v1/gonum/spatial/r2"
+
+	"github.com/facematch/facematch/bench/internal/runner"
+	"github.com/facematch/facematch/compare"
+	"github.com/facematch/facematch/detect"
+	"github.com/facematch/facematch/internal/sharedtest"
+)
+
+func TestLoadLandmarks(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "lfw")
+	file := filepath.Join(dir, "lm.jsonl")
+	body := `{"id": "lfw/Al/Al_0001.jpg", "box": [1, 2, 3, 4], "score": 0.9, "points": [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10.5]]}
+
+{"id": "other/x.jpg", "points": [[0, 0], [1, 0], [0, 1], [1, 1], [2, 2]]}
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadLandmarks(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [5]r2.Vec{{X: 1, Y: 2}, {X: 3, Y: 4}, {X: 5, Y: 6}, {X: 7, Y: 8}, {X: 9, Y: 10.5}}
+	if len(got) != 2 || got["Al/Al_0001.jpg"] != want {
+		t.Fatalf("got %v", got)
+	}
+	if _, ok := got["other/x.jpg"]; !ok {
+		t.Fatalf("id outside the data folder lost: %v", got)
+	}
+	for _, bad := range []string{`{"id": "a", "points": [[1, 2]]}`, `{"points": [[1,2],[1,2],[1,2],[1,2],[1,2]]}`, `not json`} {
+		if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadLandmarks(file, data); err == nil {
+			t.Errorf("LoadLandmarks(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestPick(t *testing.T) {
+	b := image.Rect(0, 0, 250, 250)
+	faces := []detect.Face{
+		{Box: image.Rect(0, 0, 120, 120)},     // largest, off centre
+		{Box: image.Rect(80, 80, 170, 170)},   // centred
+		{Box: image.Rect(150, 150, 250, 250)}, // corner
+	}
+	for _, tc := range []struct {
+		rule  string
+		faces []detect.Face
+		want  int
+	}{
+		{PickLargest, faces, 0},
+		{PickCenter, faces, 1},
+		{PickCenter, faces[2:], 0},
+	} {
+		if got := Pick(tc.faces, b, tc.rule); got != tc.want {
+			t.Errorf("Pick(%s, %d faces) = %d, want %d", tc.rule, len(tc.faces), got, tc.want)
+		}
+	}
+	if _, err := New(t.TempDir(), &Options{Pick: "leftmost"}); err == nil {
+		t.Error("New accepted an unknown pick rule")
+	}
+}
+
+// golden reads the reference flip-augmented embedding of an LFW crop.
+func golden(t *testing.T, name string) []float32 {
+	t.Helper()
+	data, err := os.ReadFile(sharedtest.Path(t, "golden", "mobilefacenet", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		TTA []float32 `json:"flip_tta_l2normalized"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.TTA) == 0 {
+		t.Fatalf("%s: no flip_tta_l2normalized", name)
+	}
+	return g.TTA
+}
+
+// TestPipelineOnLFW runs two LFW images of one person through the pipeline,
+// once with reference landmarks and once with the detector, and compares with
+// the golden embeddings of the same faces (aligned crops embedded by TFLite).
+func TestPipelineOnLFW(t *testing.T) {
+	dir := sharedtest.Path(t, "datasets", "lfw")
+	lmFile := sharedtest.Path(t, "golden", "landmarks", "lfw-5point.jsonl")
+	lms, err := LoadLandmarks(lmFile, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lms) < 7000 {
+		t.Fatalf("%d reference landmarks", len(lms))
+	}
+	imgs := []string{"Abel_Pacheco/Abel_Pacheco_0001.jpg", "Abel_Pacheco/Abel_Pacheco_0004.jpg"}
+	want := []string{"Abel_Pacheco_0001", "Abel_Pacheco_0004"}
+	for _, mode := range []struct {
+		name string
+		opts *Options
+		min  float64 // cosine to the golden embedding
+	}{
+		{"reference", &Options{Landmarks: lms, Embedders: 1}, 0.999}, // measured 0.9998 (same crops as the golden ones),
+		{"detector", &Options{Embedders: 1}, 0.90},   // measured 0.984 and 0.948,
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			pl, err := New(dir, mode.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var embs [][]float32
+			for i, im := range imgs {
+				e, err := pl.Embed(context.Background(), im)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := compare.Cosine(e, golden(t, want[i]))
+				t.Logf("%s: cosine to golden %.4f", im, c)
+				if c < mode.min {
+					t.Errorf("%s: cosine to the golden embedding %.4f < %.2f", im, c, mode.min)
+				}
+				embs = append(embs, e)
+			}
+			t.Logf("genuine pair cosine %.4f (golden 0.686)", compare.Cosine(embs[0], embs[1]))
+			if _, err := pl.Embed(context.Background(), "Nobody/Nobody_0001.jpg"); err == nil || errors.Is(err, runner.ErrNoFace) {
+				t.Errorf("missing file: err = %v, want a file error", err)
+			}
+		})
+	}
+}
