@@ -1,0 +1,507 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/facematch/facematch"
+)
+
+var txnRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestSuccessEnvelope(t *testing.T) {
+	_, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(95)}, nil)
+	pngData := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(),
+		file(FieldImage1, "a.png", pngData), file(FieldImage2, "b.png", pngData))...)
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	if e.status != http.StatusOK {
+		t.Fatalf("status %d: %+v", e.status, e.Response)
+	}
+	// Exactly the keys of the contract.
+	var keys []string
+	for k := range e.raw {
+		keys = append(keys, k)
+	}
+	if len(keys) != 6 {
+		t.Errorf("top-level keys %v, want 6", keys)
+	}
+	var data map[string]any
+	if err := json.Unmarshal(e.raw["data"], &data); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"status": "SUCCESS", "match": "95.00%", "isMatch": true, "threshold": 0.7}
+	if fmt.Sprint(data) != fmt.Sprint(want) {
+		t.Errorf("data = %v, want %v", data, want)
+	}
+	if e.Status != "SUCCESS" || e.ResponseCode != "S00000" || e.ResponseKey != "success_face_scan" ||
+		e.Message != "Face scan completed successfully." {
+		t.Errorf("envelope %+v", e.Response)
+	}
+	if !txnRE.MatchString(e.DecentroTxnID) || e.header.Get("X-Request-Id") != e.DecentroTxnID {
+		t.Errorf("txn id %q, header %q", e.DecentroTxnID, e.header.Get("X-Request-Id"))
+	}
+	if ct := e.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+
+	// Threshold given: echoed, verdict follows it.
+	ct, body = multipartBody(t, append(validFields(), field(FieldThreshold, "0.95"),
+		file(FieldImage1, "a.png", pngData), file(FieldImage2, "b.png", pngData))...)
+	e = post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	if e.status != 200 || e.Data == nil || e.Data.IsMatch != true || e.Data.Threshold != 0.95 {
+		t.Fatalf("threshold 0.95, 95%%: %d %+v %+v", e.status, e.Response, e.Data)
+	}
+	ct, body = multipartBody(t, append(validFields(), field(FieldThreshold, "0.951"),
+		file(FieldImage1, "a.png", pngData), file(FieldImage2, "b.png", pngData))...)
+	e = post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeInvalidThreshold)
+}
+
+func TestNoMatchIsStillSuccess(t *testing.T) {
+	_, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(12.345)}, nil)
+	pngData := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(),
+		file(FieldImage1, "a.png", pngData), file(FieldImage2, "b.png", pngData))...)
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	if e.status != 200 || e.Status != "SUCCESS" || e.Data.Status != "SUCCESS" || e.Data.IsMatch || e.Data.Match != "12.35%" {
+		t.Fatalf("%d %+v %+v", e.status, e.Response, e.Data)
+	}
+}
+
+func TestTxnIDsUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10000 {
+		id := newTxnID()
+		if !txnRE.MatchString(id) {
+			t.Fatalf("bad id %q", id)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+// TestImageKinds checks that uploads and URLs reach the matcher as such,
+// in every combination.
+func TestImageKinds(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, nil)
+	var mu sync.Mutex
+	var got *Request
+	s.compare = func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
+		mu.Lock()
+		got = req
+		mu.Unlock()
+		return matchResult(90), nil
+	}
+	pngData := smallPNG(t)
+	const u1, u2 = "https://example.com/id.jpg", "http://example.org/selfie.png?x=1"
+	tests := []struct {
+		name       string
+		img1, img2 part
+		want1      Image
+		want2      Image
+	}{
+		{"two uploads", file(FieldImage1, "a.png", pngData), file(FieldImage2, "b.png", pngData[:10]), Image{Data: pngData}, Image{Data: pngData[:10]}},
+		{"two URLs", field(FieldImage1, u1), field(FieldImage2, u2), Image{URL: u1}, Image{URL: u2}},
+		{"URL then upload", field(FieldImage1, " "+u1+"\n"), file(FieldImage2, "b.png", pngData), Image{URL: u1}, Image{Data: pngData}},
+		{"upload then URL", file(FieldImage1, "a.png", pngData), field(FieldImage2, u2), Image{Data: pngData}, Image{URL: u2}},
+		{"upload without filename but image content type", part{name: FieldImage1, contentType: "image/png", data: pngData}, field(FieldImage2, u2), Image{Data: pngData}, Image{URL: u2}},
+		{"raw PNG bytes in a plain field", part{name: FieldImage1, data: pngData}, field(FieldImage2, u2), Image{Data: pngData}, Image{URL: u2}},
+		{"0-byte upload reaches the matcher", file(FieldImage1, "a.png", nil), field(FieldImage2, u2), Image{Data: []byte{}}, Image{URL: u2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Images first, fields last: order must not matter.
+			ct, body := multipartBody(t, append([]part{tt.img2, tt.img1}, validFields()...)...)
+			e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+			if e.status != 200 {
+				t.Fatalf("status %d %+v", e.status, e.Response)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got.Image1.URL != tt.want1.URL || !bytes.Equal(got.Image1.Data, tt.want1.Data) ||
+				got.Image2.URL != tt.want2.URL || !bytes.Equal(got.Image2.Data, tt.want2.Data) {
+				t.Errorf("images: got %s/%q %s/%q", got.Image1.Kind(), got.Image1.URL, got.Image2.Kind(), got.Image2.URL)
+			}
+			if (tt.want1.URL == "") != (got.Image1.Kind() == "upload") {
+				t.Errorf("image1 kind %s", got.Image1.Kind())
+			}
+			if got.ReferenceID != "ref-001" || got.ConsentPurpose != "KYC onboarding" || got.Threshold != 0.70 {
+				t.Errorf("fields %+v", got)
+			}
+		})
+	}
+}
+
+// TestRequestErrors covers every request-validation error path on a real
+// loopback server.
+func TestRequestErrors(t *testing.T) {
+	const maxImage = 64 << 10
+	_, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxImageBytes: maxImage})
+	img := smallPNG(t)
+	imgs := []part{file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img)}
+	with := func(fields []part, extra ...part) []part {
+		return append(append(append([]part{}, fields...), imgs...), extra...)
+	}
+	fieldsExcept := func(name string, repl ...part) []part {
+		var out []part
+		for _, p := range validFields() {
+			if p.name != name {
+				out = append(out, p)
+			}
+		}
+		return append(out, repl...)
+	}
+	tests := []struct {
+		name  string
+		parts []part
+		want  Code
+		msg   string // substring of the message
+	}{
+		{"missing reference_id", with(fieldsExcept(FieldReferenceID)), CodeMissingField, "reference_id"},
+		{"blank reference_id", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, "  "))), CodeMissingField, "reference_id"},
+		{"reference_id 101 chars", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, strings.Repeat("r", 101)))), CodeInvalidField, "100"},
+		{"reference_id control char", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, "ab\x00c"))), CodeInvalidField, "printable"},
+		{"reference_id newline", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, "a\nb"))), CodeInvalidField, "printable"},
+		{"reference_id invalid UTF-8", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, "a\xffb"))), CodeInvalidField, "UTF-8"},
+		{"reference_id huge", with(fieldsExcept(FieldReferenceID, field(FieldReferenceID, strings.Repeat("r", 10000)))), CodeInvalidField, "too long"},
+		{"reference_id twice", with(validFields(), field(FieldReferenceID, "again")), CodeInvalidField, "more than once"},
+		{"missing consent", with(fieldsExcept(FieldConsent)), CodeConsentRequired, "consent"},
+		{"consent N", with(fieldsExcept(FieldConsent, field(FieldConsent, "N"))), CodeConsentRequired, "Y or y"},
+		{"consent yes", with(fieldsExcept(FieldConsent, field(FieldConsent, "yes"))), CodeConsentRequired, "Y or y"},
+		{"consent true", with(fieldsExcept(FieldConsent, field(FieldConsent, "true"))), CodeConsentRequired, "Y or y"},
+		{"consent empty", with(fieldsExcept(FieldConsent, field(FieldConsent, ""))), CodeConsentRequired, "Y or y"},
+		{"missing consent_purpose", with(fieldsExcept(FieldConsentPurpose)), CodeMissingField, "consent_purpose"},
+		{"consent_purpose 201 chars", with(fieldsExcept(FieldConsentPurpose, field(FieldConsentPurpose, strings.Repeat("p", 201)))), CodeInvalidField, "200"},
+		{"threshold 0.5", with(validFields(), field(FieldThreshold, "0.5")), CodeInvalidThreshold, "0.70"},
+		{"threshold 0.99", with(validFields(), field(FieldThreshold, "0.99")), CodeInvalidThreshold, "0.95"},
+		{"threshold 0.6999", with(validFields(), field(FieldThreshold, "0.6999")), CodeInvalidThreshold, "0.70"},
+		{"threshold 70", with(validFields(), field(FieldThreshold, "70")), CodeInvalidThreshold, "0.70"},
+		{"threshold NaN", with(validFields(), field(FieldThreshold, "NaN")), CodeInvalidThreshold, "0.70"},
+		{"threshold text", with(validFields(), field(FieldThreshold, "high")), CodeInvalidThreshold, "high"},
+		{"missing image1", append(validFields(), imgs[1]), CodeMissingField, "image1"},
+		{"missing image2", append(validFields(), imgs[0]), CodeMissingField, "image2"},
+		{"empty image2 field", append(validFields(), imgs[0], field(FieldImage2, "")), CodeMissingField, "image2"},
+		{"image1 twice", with(validFields(), file(FieldImage1, "c.png", img)), CodeInvalidField, "more than once"},
+		{"image2 text not a URL", append(validFields(), imgs[0], field(FieldImage2, "hello world")), CodeInvalidURL, "image2"},
+		{"image1 ftp URL", append(validFields(), field(FieldImage1, "ftp://example.com/a.jpg"), imgs[1]), CodeInvalidURL, "image1"},
+		{"image1 file URL", append(validFields(), field(FieldImage1, "file:///etc/passwd"), imgs[1]), CodeInvalidURL, "http"},
+		{"image2 URL without host", append(validFields(), imgs[0], field(FieldImage2, "http:///x.jpg")), CodeInvalidURL, "host"},
+		{"image2 URL with credentials", append(validFields(), imgs[0], field(FieldImage2, "http://u:p@example.com/x.jpg")), CodeInvalidURL, "credentials"},
+		{"image2 URL too long", append(validFields(), imgs[0], field(FieldImage2, "http://example.com/"+strings.Repeat("a", 3000))), CodeInvalidField, "image2"},
+		{"image1 over cap", append(validFields(), file(FieldImage1, "big.jpg", make([]byte, maxImage+1)), imgs[1]), CodeTooLarge, "image1"},
+		{"image2 over cap", append(validFields(), imgs[0], file(FieldImage2, "big.jpg", make([]byte, maxImage+1))), CodeTooLarge, "image2"},
+		{"body over cap via unknown parts", with(validFields(), file("junk", "j", make([]byte, BodyLimit(maxImage)))), CodeTooLarge, "body"},
+		{"too many parts", with(validFields(), field("a", "1"), field("b", "1"), field("c", "1"), field("d", "1"), field("e", "1"), field("f", "1"), field("g", "1"), field("h", "1"), field("i", "1"), field("j", "1"), field("k", "1"), field("l", "1")), CodeInvalidRequest, "parts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ct, body := multipartBody(t, tt.parts...)
+			e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+			expectCode(t, e, tt.want)
+			if !strings.Contains(e.Message, tt.msg) {
+				t.Errorf("message %q does not contain %q", e.Message, tt.msg)
+			}
+		})
+	}
+}
+
+func TestProtocolErrors(t *testing.T) {
+	_, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, nil)
+	ct, body := multipartBody(t, validFields()...)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		ct     string
+		body   []byte
+		want   Code
+	}{
+		{"GET", http.MethodGet, PathFaceMatch, "", nil, CodeMethodNotAllowed},
+		{"PUT", http.MethodPut, PathFaceMatch, ct, body, CodeMethodNotAllowed},
+		{"unknown path", http.MethodPost, "/v1/face_match", ct, body, CodeNotFound},
+		{"JSON body", http.MethodPost, PathFaceMatch, "application/json", []byte(`{"image1":"x"}`), CodeUnsupportedContent},
+		{"no content type", http.MethodPost, PathFaceMatch, "", body, CodeUnsupportedContent},
+		{"urlencoded", http.MethodPost, PathFaceMatch, "application/x-www-form-urlencoded", []byte("consent=Y"), CodeUnsupportedContent},
+		{"multipart without boundary", http.MethodPost, PathFaceMatch, "multipart/form-data", body, CodeInvalidRequest},
+		{"wrong boundary", http.MethodPost, PathFaceMatch, "multipart/form-data; boundary=nope", body, CodeInvalidRequest},
+		{"truncated multipart", http.MethodPost, PathFaceMatch, ct, body[:len(body)/2], CodeInvalidRequest},
+		{"empty body", http.MethodPost, PathFaceMatch, ct, nil, CodeInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, bytes.NewReader(tt.body))
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			expectCode(t, decode(t, resp), tt.want)
+		})
+	}
+}
+
+// TestMatcherErrors checks the mapping of every facematch error to the
+// table, including which image it names.
+func TestMatcherErrors(t *testing.T) {
+	m := &fakeMatcher{}
+	_, ts, lb := newTestServer(t, m, nil)
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	img2 := func(err error) error { return fmt.Errorf("facematch: %w", &facematch.ImageError{Image: 2, Err: err}) }
+	img1 := func(err error) error { return &facematch.ImageError{Image: 1, Err: fmt.Errorf("detail: %w", err)} }
+	tests := []struct {
+		err  error
+		want Code
+		msg  string
+	}{
+		{img2(facematch.ErrNoFace), CodeNoFace, "image2"},
+		{img1(facematch.ErrNoFace), CodeNoFace, "image1"},
+		{img1(facematch.ErrTooLarge), CodeTooLarge, "image1"},
+		{img2(facematch.ErrImageTooLarge), CodeImageDimensions, "image2"},
+		{img1(facematch.ErrUnsupportedFormat), CodeUnsupportedFormat, "image1"},
+		{img2(facematch.ErrCorruptImage), CodeCorruptImage, "image2"},
+		{fmt.Errorf("x: %w", facematch.ErrInvalidThreshold), CodeInvalidThreshold, "0.70"},
+		{img1(facematch.ErrForbiddenURL), CodeForbiddenURL, "image1"},
+		{img2(facematch.ErrInvalidURL), CodeInvalidURL, "image2"},
+		{img1(facematch.ErrFetch), CodeFetchFailed, "image1"},
+		{img2(facematch.ErrFetchTimeout), CodeFetchTimeout, "image2"},
+		{img2(fmt.Errorf("%w: %w", facematch.ErrFetchTimeout, facematch.ErrFetch)), CodeFetchTimeout, "image2"},
+		{context.DeadlineExceeded, CodeTimeout, "too long"},
+		{errors.New("secret internal detail /etc/x"), CodeInternal, "Internal server error."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want.ResponseKey+"/"+tt.msg, func(t *testing.T) {
+			m.err = tt.err
+			e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+			expectCode(t, e, tt.want)
+			if !strings.Contains(e.Message, tt.msg) {
+				t.Errorf("message %q does not contain %q", e.Message, tt.msg)
+			}
+			if strings.Contains(e.Message, "detail") || strings.Contains(e.Message, "secret") {
+				t.Errorf("message leaks internal detail: %q", e.Message)
+			}
+			if tt.want.Status == http.StatusServiceUnavailable && e.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		})
+	}
+	// The internal error's detail is logged (for the operator), at error level.
+	if !strings.Contains(lb.String(), "secret internal detail") {
+		t.Error("internal error detail not logged")
+	}
+}
+
+func TestMatcherPanic(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(1)}, &Options{MaxConcurrent: 1})
+	s.compare = func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
+		panic("boom")
+	}
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	for range 3 { // the slot is released each time
+		e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+		expectCode(t, e, CodeInternal)
+		if e.Message != CodeInternal.Message {
+			t.Errorf("message %q", e.Message)
+		}
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	_, open, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, nil)
+	if e := post(t, open.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Fatalf("no credentials configured: status %d", e.status)
+	}
+	_, ts, lb := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{ClientID: "acme", ClientSecret: "s3cr3t-value"})
+	tests := []struct {
+		name string
+		hdr  map[string]string
+		ok   bool
+	}{
+		{"none", nil, false},
+		{"id only", map[string]string{"client_id": "acme"}, false},
+		{"wrong secret", map[string]string{"client_id": "acme", "client_secret": "s3cr3t-valuf"}, false},
+		{"secret prefix", map[string]string{"client_id": "acme", "client_secret": "s3cr3t"}, false},
+		{"wrong id", map[string]string{"client_id": "acme2", "client_secret": "s3cr3t-value"}, false},
+		{"swapped", map[string]string{"client_id": "s3cr3t-value", "client_secret": "acme"}, false},
+		{"right", map[string]string{"client_id": "acme", "client_secret": "s3cr3t-value"}, true},
+		{"right, canonical header names", map[string]string{"Client_id": "acme", "Client_secret": "s3cr3t-value"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := post(t, ts.URL+PathFaceMatch, ct, body, tt.hdr)
+			if tt.ok {
+				if e.status != 200 {
+					t.Fatalf("status %d %+v", e.status, e.Response)
+				}
+				return
+			}
+			expectCode(t, e, CodeUnauthorized)
+		})
+	}
+	if strings.Contains(lb.String(), "s3cr3t") {
+		t.Error("the secret appears in the log")
+	}
+}
+
+// TestConcurrencyLimit: with one slot busy, the next request is refused at
+// once with 503 and Retry-After, and succeeds again once the slot frees.
+func TestConcurrencyLimit(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, RetryAfter: 2 * time.Second})
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	var calls atomic.Int32
+	s.compare = func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-unblock
+		}
+		return matchResult(90), nil
+	}
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	first := make(chan *envelope, 1)
+	go func() { first <- post(t, ts.URL+PathFaceMatch, ct, body, nil) }()
+	<-entered
+	start := time.Now()
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("503 took %v", d)
+	}
+	expectCode(t, e, CodeOverloaded)
+	if e.header.Get("Retry-After") != "2" {
+		t.Errorf("Retry-After %q", e.header.Get("Retry-After"))
+	}
+	close(unblock)
+	if e := <-first; e.status != 200 {
+		t.Fatalf("first request: %d", e.status)
+	}
+	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Fatalf("after release: %d %+v", e.status, e.Response)
+	}
+}
+
+// TestRequestTimeout: a matcher that ignores ctx still gets a 503 answer
+// at the deadline, and its slot stays taken until it really returns.
+func TestRequestTimeout(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, RequestTimeout: 100 * time.Millisecond})
+	release := make(chan struct{})
+	s.compare = func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
+		<-release // ignores ctx on purpose
+		return matchResult(90), nil
+	}
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	start := time.Now()
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeTimeout)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("timeout answer took %v", d)
+	}
+	if e.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The abandoned comparison still holds the only slot.
+	expectCode(t, post(t, ts.URL+PathFaceMatch, ct, body, nil), CodeOverloaded)
+	close(release)
+	deadline := time.Now().Add(2 * time.Second)
+	for len(s.slots) != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.compare = defaultCompare
+	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Fatalf("after release: %d %+v", e.status, e.Response)
+	}
+}
+
+func TestHealthReady(t *testing.T) {
+	s, ts, _ := newTestServer(t, nil, nil)
+	get := func(path string) (int, string) {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m["status"]
+	}
+	if c, st := get(PathHealth); c != 200 || st != "ok" {
+		t.Errorf("healthz %d %q", c, st)
+	}
+	if c, st := get(PathReady); c != 503 || st != "loading" {
+		t.Errorf("readyz before model %d %q", c, st)
+	}
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeNotReady)
+	if e.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	s.SetMatcher(&fakeMatcher{res: matchResult(90)})
+	if c, st := get(PathReady); c != 200 || st != "ready" {
+		t.Errorf("readyz after model %d %q", c, st)
+	}
+	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Errorf("after SetMatcher: %d", e.status)
+	}
+	resp, err := http.Get(ts.URL + PathOpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(OpenAPI)) {
+		t.Errorf("openapi: %d, %d bytes", resp.StatusCode, resp.ContentLength)
+	}
+}
+
+// TestLogLine: one JSON line per request with txn, reference_id, outcome
+// and latency; never image bytes.
+func TestLogLine(t *testing.T) {
+	_, ts, lb := newTestServer(t, &fakeMatcher{res: matchResult(88)}, nil)
+	marker := []byte("IMAGE-BYTES-MARKER")
+	img := append(smallPNG(t), marker...)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	e1 := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	ct, body = multipartBody(t, append(validFields(), field(FieldConsent, "n"), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	e2 := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	lines := lb.lines(t)
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2:\n%s", len(lines), lb.String())
+	}
+	for i, want := range []struct {
+		e       *envelope
+		outcome string
+		ref     string
+	}{{e1, SuccessKey, "ref-001"}, {e2, CodeInvalidField.ResponseKey, ""}} {
+		ln := lines[i]
+		if ln["txn"] != want.e.DecentroTxnID || ln["outcome"] != want.outcome || ln["reference_id"] != want.ref {
+			t.Errorf("line %d: %v", i, ln)
+		}
+		if _, ok := ln["latency_ms"].(float64); !ok {
+			t.Errorf("line %d: no latency: %v", i, ln)
+		}
+	}
+	if strings.Contains(lb.String(), string(marker)) {
+		t.Error("image bytes in the log")
+	}
+}
