@@ -1,0 +1,234 @@
+package align
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+
+	"golang.org/x/image/math/f64"
+	"gonum.org/v1/gonum/spatial/r2"
+)
+
+// Size is the side of the aligned crop in pixels.
+const Size = 112
+
+// Template holds the positions of the five landmarks (left eye, right eye,
+// nose tip, left mouth corner, right mouth corner) in the Size x Size crop
+// that ArcFace-family models, MobileFaceNet included, were trained on.
+var Template = [5]r2.Vec{
+	{X: 38.2946, Y: 51.6963},
+	{X: 73.5318, Y: 51.5014},
+	{X: 56.0252, Y: 71.7366},
+	{X: 41.5493, Y: 92.3655},
+	{X: 70.7299, Y: 92.2041},
+}
+
+// ErrDegenerate reports landmarks from which no similarity transform can be
+// estimated: a coordinate is NaN or infinite, or the points of src or dst
+// collapse onto one point (zero spread).
+var ErrDegenerate = errors.New("align: degenerate landmarks")
+
+// minSpread is the smallest mean squared distance of the points from their
+// centroid, in squared pixels, that Estimate accepts (RMS spread 1e-4 px).
+const minSpread = 1e-8
+
+// Estimate returns the similarity transform T (rotation, uniform scale > 0,
+// translation; no reflection) that minimises sum |T(src[i]) - dst[i]|². T is
+// returned as an f64.Aff3 {a, b, c, d, e, f} mapping (x, y) to
+// (a*x + b*y + c, d*x + e*y + f), with a = e and b = -d.
+//
+// This is Umeyama's least-squares solution restricted to proper rotations.
+// In two dimensions it has the closed form T(z) = k*(z - mean(src)) +
+// mean(dst) over complex numbers, with k = sum conj(s_i)·d_i / sum |s_i|²
+// for the centred points s_i, d_i — the same optimum as Umeyama's SVD with
+// its reflection guard (the tests check the two against each other).
+func Estimate(src, dst [5]r2.Vec) (f64.Aff3, error) {
+	var ms, md r2.Vec
+	for i := range src {
+		if !finite(src[i]) || !finite(dst[i]) {
+			return f64.Aff3{}, fmt.Errorf("%w: point %d is not finite (src %v, dst %v)", ErrDegenerate, i, src[i], dst[i])
+		}
+		ms = r2.Add(ms, src[i])
+		md = r2.Add(md, dst[i])
+	}
+	const n = float64(len(src))
+	ms, md = r2.Scale(1/n, ms), r2.Scale(1/n, md)
+	var re, im, vs, vd float64
+	for i := range src {
+		s, d := r2.Sub(src[i], ms), r2.Sub(dst[i], md)
+		re += s.X*d.X + s.Y*d.Y
+		im += s.X*d.Y - s.Y*d.X
+		vs += s.X*s.X + s.Y*s.Y
+		vd += d.X*d.X + d.Y*d.Y
+	}
+	if !(vs/n >= minSpread) || !(vd/n >= minSpread) {
+		return f64.Aff3{}, fmt.Errorf("%w: the points collapse (mean squared spread src %g, dst %g)", ErrDegenerate, vs/n, vd/n)
+	}
+	p, q := re/vs, im/vs
+	m := f64.Aff3{
+		p, -q, md.X - (p*ms.X - q*ms.Y),
+		q, p, md.Y - (q*ms.X + p*ms.Y),
+	}
+	for _, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return f64.Aff3{}, fmt.Errorf("%w: transform overflows", ErrDegenerate)
+		}
+	}
+	if p*p+q*q == 0 {
+		return f64.Aff3{}, fmt.Errorf("%w: the landmarks do not determine a rotation", ErrDegenerate)
+	}
+	return m, nil
+}
+
+func finite(v r2.Vec) bool {
+	return !math.IsNaN(v.X) && !math.IsInf(v.X, 0) && !math.IsNaN(v.Y) && !math.IsInf(v.Y, 0)
+}
+
+// Apply returns m applied to the point v.
+func Apply(m f64.Aff3, v r2.Vec) r2.Vec {
+	return r2.Vec{X: m[0]*v.X + m[1]*v.Y + m[2], Y: m[3]*v.X + m[4]*v.Y + m[5]}
+}
+
+// Invert returns the inverse of the affine transform m, and false when m is
+// singular.
+func Invert(m f64.Aff3) (f64.Aff3, bool) {
+	det := m[0]*m[4] - m[1]*m[3]
+	if det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
+		return f64.Aff3{}, false
+	}
+	a, b, d, e := m[4]/det, -m[1]/det, -m[3]/det, m[0]/det
+	return f64.Aff3{a, b, -(a*m[2] + b*m[5]), d, e, -(d*m[2] + e*m[5])}, true
+}
+
+// Crop returns the Size x Size face crop of img for the five landmarks (in
+// img's pixel coordinates): the landmarks are mapped onto Template by
+// Estimate and img is sampled bilinearly through the inverse transform,
+// black outside img. See the package documentation for the conventions.
+func Crop(img image.Image, landmarks [5]r2.Vec) (*image.RGBA, error) {
+	m, err := Estimate(landmarks, Template)
+	if err != nil {
+		return nil, err
+	}
+	return Warp(img, m, Size, Size)
+}
+
+// Warp returns the w x h image whose pixel (u, v) is img sampled bilinearly
+// at m⁻¹(u, v), where m maps img coordinates to output coordinates (like
+// cv2.warpAffine with INTER_LINEAR and BORDER_CONSTANT 0). The output is
+// opaque; img is composited over black. It fails with ErrDegenerate when m is
+// not invertible.
+func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
+	inv, ok := Invert(m)
+	if !ok {
+		return nil, fmt.Errorf("%w: singular transform %v", ErrDegenerate, m)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	s := newSource(img)
+	r := s.r
+	for v := 0; v < h; v++ {
+		row := dst.Pix[v*dst.Stride : v*dst.Stride+4*w]
+		fv := float64(v)
+		for u := 0; u < w; u++ {
+			fu := float64(u)
+			sx := inv[0]*fu + inv[1]*fv + inv[2]
+			sy := inv[3]*fu + inv[4]*fv + inv[5]
+			p := row[4*u : 4*u+4 : 4*u+4]
+			p[3] = 0xFF
+			// Far outside (or NaN): black. The bounds also keep the int
+			// conversion below in range.
+			if !(sx > float64(r.Min.X-1) && sx < float64(r.Max.X) && sy > float64(r.Min.Y-1) && sy < float64(r.Max.Y)) {
+				continue
+			}
+			fx0, fy0 := math.Floor(sx), math.Floor(sy)
+			x0, y0 := int(fx0), int(fy0)
+			fx, fy := sx-fx0, sy-fy0
+			var c00, c10, c01, c11 [3]int32
+			if x0 >= r.Min.X && x0+1 < r.Max.X && y0 >= r.Min.Y && y0+1 < r.Max.Y {
+				c00, c10 = s.at(x0, y0), s.at(x0+1, y0)
+				c01, c11 = s.at(x0, y0+1), s.at(x0+1, y0+1)
+			} else {
+				c00, c10 = s.atOrBlack(x0, y0), s.atOrBlack(x0+1, y0)
+				c01, c11 = s.atOrBlack(x0, y0+1), s.atOrBlack(x0+1, y0+1)
+			}
+			for k := range 3 {
+				top := float64(c00[k]) + fx*float64(c10[k]-c00[k])
+				bot := float64(c01[k]) + fx*float64(c11[k]-c01[k])
+				val := top + fy*(bot-top) + 0.5
+				switch {
+				case val >= 255:
+					p[k] = 255
+				case val > 0:
+					p[k] = uint8(val)
+				}
+			}
+		}
+	}
+	return dst, nil
+}
+
+// source reads 8-bit RGB (composited over black) from an image, straight
+// from the pixel buffer for the common types.
+type source struct {
+	r     image.Rectangle
+	ycc   *image.YCbCr
+	rgba  *image.RGBA
+	nrgba *image.NRGBA
+	gray  *image.Gray
+	img   image.Image
+}
+
+func newSource(img image.Image) *source {
+	s := &source{r: img.Bounds()}
+	switch m := img.(type) {
+	case *image.YCbCr:
+		s.ycc = m
+	case *image.RGBA:
+		s.rgba = m
+	case *image.NRGBA:
+		s.nrgba = m
+	case *image.Gray:
+		s.gray = m
+	default:
+		s.img = img
+	}
+	return s
+}
+
+func (s *source) atOrBlack(x, y int) [3]int32 {
+	if x < s.r.Min.X || x >= s.r.Max.X || y < s.r.Min.Y || y >= s.r.Max.Y {
+		return [3]int32{}
+	}
+	return s.at(x, y)
+}
+
+// at returns the colour of the pixel (x, y), which must be inside s.r.
+func (s *source) at(x, y int) [3]int32 {
+	switch {
+	case s.ycc != nil:
+		m := s.ycc
+		yi := (y-m.Rect.Min.Y)*m.YStride + (x - m.Rect.Min.X)
+		ci := m.COffset(x, y)
+		r, g, b := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+		return [3]int32{int32(r), int32(g), int32(b)}
+	case s.rgba != nil:
+		i := s.rgba.PixOffset(x, y)
+		p := s.rgba.Pix[i : i+3 : i+3]
+		return [3]int32{int32(p[0]), int32(p[1]), int32(p[2])}
+	case s.gray != nil:
+		v := int32(s.gray.Pix[s.gray.PixOffset(x, y)])
+		return [3]int32{v, v, v}
+	case s.nrgba != nil:
+		i := s.nrgba.PixOffset(x, y)
+		p := s.nrgba.Pix[i : i+4 : i+4]
+		if p[3] == 0xFF {
+			return [3]int32{int32(p[0]), int32(p[1]), int32(p[2])}
+		}
+		r, g, b, _ := color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA()
+		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
+	default:
+		r, g, b, _ := s.img.At(x, y).RGBA()
+		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
+	}
+}
