@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/server"
+)
+
+func init() {
+	commands["serve"] = command{
+		run:     runServe,
+		summary: "run the HTTP face-match service (POST /v2/kyc/forensics/face_match)",
+	}
+}
+
+// Environment variables holding the optional credentials (kept out of the
+// command line, where other users of the machine could read them).
+const (
+	envClientID     = "FACEMATCH_CLIENT_ID"
+	envClientSecret = "FACEMATCH_CLIENT_SECRET"
+)
+
+// serveSignals are the signals that start a graceful shutdown; tests
+// replace them.
+var serveSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
+
+// serveReady, when set (tests), receives the listening address.
+var serveReady func(addr string)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port)")
+	maxConc := fs.Int("max-concurrent", runtime.NumCPU(), "face-match requests processed at once; more get 503 with Retry-After")
+	allowPrivate := fs.Bool("allow-private-urls", false, "let image URLs reach loopback, private and link-local addresses (refused by default)")
+	reqTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "processing deadline of one request")
+	fetchTimeout := fs.Duration("fetch-timeout", facematch.DefaultFetchTimeout, "deadline of one image URL fetch")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 90*time.Second, "on SIGINT/SIGTERM, how long to wait for in-flight requests")
+	clientID := fs.String("client-id", "", "require this client_id header (default $"+envClientID+"; needs a secret too)")
+	secretFile := fs.String("client-secret-file", "", "`file` holding the client_secret to require (default $"+envClientSecret+")")
+	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: facematch serve [--addr 127.0.0.1:8080] [--max-concurrent N] [--allow-private-urls] [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Runs the face-match HTTP service:")
+		fmt.Fprintln(stderr, "  POST "+server.PathFaceMatch+"  multipart/form-data: reference_id, consent=Y, consent_purpose,")
+		fmt.Fprintln(stderr, "       [threshold 0.70-0.95], image1, image2 (each a JPEG/PNG upload or an http(s) URL)")
+		fmt.Fprintln(stderr, "  GET  "+server.PathHealth+", "+server.PathReady+", "+server.PathOpenAPI)
+		fmt.Fprintln(stderr, "Credentials are off unless both a client id and a client secret are given;")
+		fmt.Fprintln(stderr, "then requests need matching client_id and client_secret headers.")
+		fmt.Fprintln(stderr, "SIGINT/SIGTERM stop accepting connections and finish in-flight requests.")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "flags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitMatch
+		}
+		return exitError
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "facematch serve: unexpected arguments %q\n", fs.Args())
+		return exitError
+	}
+	if *maxConc < 1 || *reqTimeout <= 0 || *fetchTimeout <= 0 || *shutdownTimeout < 0 {
+		fmt.Fprintln(stderr, "facematch serve: --max-concurrent must be ≥ 1 and the timeouts positive")
+		return exitError
+	}
+	if *clientID == "" {
+		*clientID = os.Getenv(envClientID)
+	}
+	secret := os.Getenv(envClientSecret)
+	if *secretFile != "" {
+		b, err := os.ReadFile(*secretFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "facematch serve: client secret: %v\n", err)
+			return exitError
+		}
+		secret = strings.TrimRight(string(b), "\r\n")
+	}
+	if (*clientID == "") != (secret == "") {
+		fmt.Fprintln(stderr, "facematch serve: give both a client id and a client secret, or neither")
+		return exitError
+	}
+
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(h)
+
+	srv := server.New(nil, &server.Options{
+		MaxConcurrent:  *maxConc,
+		RequestTimeout: *reqTimeout,
+		ClientID:       *clientID,
+		ClientSecret:   secret,
+		Logger:         logger,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "facematch serve: %v\n", err)
+		return exitError
+	}
+	hs := server.NewHTTPServer(*addr, srv, *reqTimeout)
+	hs.ErrorLog = slog.NewLogLogger(h, slog.LevelWarn)
+
+	ctx, stop := signal.NotifyContext(context.Background(), serveSignals...)
+	defer stop()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "max_concurrent", *maxConc,
+		"allow_private_urls", *allowPrivate, "credentials", *clientID != "")
+	if serveReady != nil {
+		serveReady(ln.Addr().String())
+	}
+
+	// Load the models while already listening: /healthz answers at once,
+	// /readyz and face-match requests say 503 until the models are in.
+	loadErr := make(chan error, 1)
+	go func() {
+		start := time.Now()
+		m, err := facematch.New(&facematch.Options{AllowPrivateURLs: *allowPrivate, FetchTimeout: *fetchTimeout})
+		if err != nil {
+			loadErr <- err
+			return
+		}
+		srv.SetMatcher(m)
+		logger.Info("ready", "model", facematch.Model, "load_ms", time.Since(start).Milliseconds())
+	}()
+
+	code := exitMatch
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout.String())
+	case err := <-loadErr:
+		logger.Error("cannot load the face models", "error", err.Error())
+		code = exitError
+	case err := <-serveErr:
+		logger.Error("server stopped", "error", err.Error())
+		return exitError
+	}
+	stop() // a second signal kills the process the default way
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Error("shutdown incomplete", "error", err.Error())
+		_ = hs.Close()
+		code = exitError
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("server stopped", "error", err.Error())
+		code = exitError
+	}
+	logger.Info("stopped")
+	_ = stdout
+	return code
+}
