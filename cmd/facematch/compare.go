@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/compare"
+)
+
+func init() {
+	commands["compare"] = command{run: runCompare, summary: "compare the faces in two images (exit 0 match, 1 no match, 2 error)"}
+}
+
+const compareSynopsis = "compare [--threshold T] [--json] [--annotate OUT.png] [--allow-private-urls] IMAGE1 IMAGE2"
+
+type compareJSON struct {
+	Match          bool         `json:"match"`
+	Percentage     float64      `json:"percentage"`
+	PercentageText string       `json:"percentage_text"`
+	Similarity     float64      `json:"similarity"`
+	Threshold      float64      `json:"threshold"`
+	Model          string       `json:"model"`
+	Faces          [2]imageJSON `json:"faces"`
+	Annotated      string       `json:"annotated,omitempty"`
+}
+
+type imageJSON struct {
+	Source    string          `json:"source"`
+	Width     int             `json:"width"`
+	Height    int             `json:"height"`
+	Count     int             `json:"count"`
+	Used      int             `json:"used"` // index into boxes/landmarks/scores of the compared face
+	Boxes     []jsonBox       `json:"boxes"`
+	Landmarks [][5][2]float64 `json:"landmarks"`
+	Scores    []float32       `json:"scores"`
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("compare", compareSynopsis, stderr)
+	threshold := fs.Float64("threshold", compare.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	annotate := fs.String("annotate", "", "write a PNG showing the faces, the aligned crops and the verdict to `OUT.png`")
+	allowPrivate := fs.Bool("allow-private-urls", false, "let URL images reach loopback/private/link-local addresses")
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flagErrHelp) {
+		return exitMatch
+	}
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", errUsage, err), jsonRequested(args), stdout, stderr)
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return fail(fmt.Errorf("%w: compare needs exactly two images, got %d", errUsage, len(pos)), *asJSON, stdout, stderr)
+	}
+	if err := compare.CheckThreshold(*threshold); err != nil {
+		return fail(err, *asJSON, stdout, stderr)
+	}
+	var srcs [2]facematch.Source
+	for i, arg := range pos {
+		s, err := source(arg)
+		if err != nil {
+			return fail(&facematch.ImageError{Image: i + 1, Err: err}, *asJSON, stdout, stderr)
+		}
+		srcs[i] = s
+	}
+	m, err := matcher(*allowPrivate)
+	if err != nil {
+		return fail(err, *asJSON, stdout, stderr)
+	}
+	res, err := m.Compare(context.Background(), srcs[0], srcs[1], &facematch.CompareOptions{Threshold: *threshold})
+	if err != nil {
+		return fail(err, *asJSON, stdout, stderr)
+	}
+	if *annotate != "" {
+		if err := writeAnnotation(*annotate, res); err != nil {
+			return fail(fmt.Errorf("--annotate: %w", err), *asJSON, stdout, stderr)
+		}
+	}
+	if *asJSON {
+		out := compareJSON{
+			Match:          res.Match,
+			Percentage:     res.Percentage,
+			PercentageText: res.PercentageText(),
+			Similarity:     res.Similarity,
+			Threshold:      res.Threshold,
+			Model:          facematch.Model,
+			Annotated:      *annotate,
+		}
+		for i, im := range res.Images {
+			j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, Count: len(im.Faces), Used: im.Used,
+				Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
+			for _, f := range im.Faces {
+				jf := toJSONFace(f)
+				j.Boxes = append(j.Boxes, jf.Box)
+				j.Landmarks = append(j.Landmarks, jf.Landmarks)
+				j.Scores = append(j.Scores, jf.Score)
+			}
+			out.Faces[i] = j
+		}
+		writeJSON(stdout, out)
+	} else {
+		verdict := "MATCH"
+		if !res.Match {
+			verdict = "NO MATCH"
+		}
+		fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
+			verdict, res.PercentageText(), compare.FormatPercentage(100*res.Threshold), res.Similarity)
+		for i, im := range res.Images {
+			fmt.Fprintf(stdout, "image%d %s: %dx%d, %d face(s), compared face %d: %s\n",
+				i+1, pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))
+		}
+		if *annotate != "" {
+			fmt.Fprintf(stdout, "annotated image written to %s\n", *annotate)
+		}
+	}
+	if res.Match {
+		return exitMatch
+	}
+	return exitNoMatch
+}
+
+// jsonRequested reports whether --json appears among args (used to format
+// errors from flag parsing itself).
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "-json" || a == "--json=true" || a == "-json=true" {
+			return true
+		}
+	}
+	return false
+}
