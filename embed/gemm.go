@@ -41,12 +41,15 @@ func packB(w []float32, n, k int) []float32 {
 
 // gemmScratch holds the per-worker buffers used for ragged edges.
 type gemmScratch struct {
-	a [mr][]float32  // zero-padded copies of the last rows when m%mr != 0
+	a [mr][]float32    // zero-padded copies of the last rows when m%mr != 0
 	c [mr * nr]float32 // tile for the last panel when n%nr != 0 or short rows
 }
 
 // gemm computes c[i*ldc+j] = Σ_kk a[i*lda+kk]·B[kk][j] for i < m, j < n.
-func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, s *gemmScratch) {
+//
+// The epilogue adds bias[j] and, for mode 1, applies the PReLU slope[j]; bias
+// and slope are padded to a multiple of nr.
+func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias, slope []float32, mode int, s *gemmScratch) {
 	panels := (n + nr - 1) / nr
 	full := n / nr // panels that are entirely inside n
 	var rows [mr][]float32
@@ -72,11 +75,16 @@ func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int,
 		}
 		for p := 0; p < panels; p++ {
 			b := bp[p*k*nr : (p+1)*k*nr]
+			bi := bias[p*nr : p*nr+nr]
+			var sl []float32
+			if mode != 0 {
+				sl = slope[p*nr : p*nr+nr]
+			}
 			if p < full && short >= mr {
-				kernel(k, &rows, b, c[i0*ldc+p*nr:], ldc)
+				kernel(k, &rows, b, c[i0*ldc+p*nr:], ldc, bi, sl, mode)
 				continue
 			}
-			kernel(k, &rows, b, s.c[:], nr)
+			kernel(k, &rows, b, s.c[:], nr, bi, sl, mode)
 			for r := 0; r < mr && r < short; r++ {
 				w := min(nr, n-p*nr)
 				copy(c[(i0+r)*ldc+p*nr:(i0+r)*ldc+p*nr+w], s.c[r*nr:r*nr+w])
@@ -85,15 +93,20 @@ func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int,
 	}
 }
 
-// kernelGo computes the mr×nr tile c[r*ldc+j] = Σ rows[r][kk]·b[kk*nr+j]
-// in four 4×4 register blocks.
-func kernelGo(k int, rows *[mr][]float32, b []float32, c []float32, ldc int) {
+// kernelGo computes the mr×nr tile c[r*ldc+j] = epi(Σ rows[r][kk]·b[kk*nr+j]
+// + bias[j]) in four 4×4 register blocks, where epi is the identity (mode 0)
+// or PReLU max(x,0) + slope[j]·min(x,0) (mode 1).
+func kernelGo(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
 	a0 := rows[0][:k]
 	a1 := rows[1][:len(a0)]
 	a2 := rows[2][:len(a0)]
 	a3 := rows[3][:len(a0)]
 	b = b[:len(a0)*nr]
 	_ = c[3*ldc+nr-1]
+	bias = bias[:nr]
+	if mode != 0 {
+		slope = slope[:nr]
+	}
 	for j := 0; j < nr; j += 4 {
 		var c00, c01, c02, c03 float32
 		var c10, c11, c12, c13 float32
@@ -129,5 +142,40 @@ func kernelGo(k int, rows *[mr][]float32, b []float32, c []float32, ldc int) {
 		r[0], r[1], r[2], r[3] = c20, c21, c22, c23
 		r = c[3*ldc+j : 3*ldc+j+4 : 3*ldc+j+4]
 		r[0], r[1], r[2], r[3] = c30, c31, c32, c33
+	}
+	for r := 0; r < mr; r++ {
+		row := c[r*ldc : r*ldc+nr]
+		var sl []float32
+		if mode != 0 {
+			sl = slope
+		}
+		vecBiasSlopeGo(row, bias, sl, mode)
+	}
+}
+
+// vecFMAGo computes dst[i] += x[i]·w[i].
+func vecFMAGo(dst, x, w []float32) {
+	x = x[:len(dst)]
+	w = w[:len(dst)]
+	for i, v := range x {
+		dst[i] += v * w[i]
+	}
+}
+
+// vecBiasSlopeGo adds bias and, for mode 1, applies max(x,0) + slope·min(x,0),
+// which is exact for the model's relu(x) + c·(x-|x|) with slope = 2c and for
+// RELU with slope 0.
+func vecBiasSlopeGo(dst, bias, slope []float32, mode int) {
+	bias = bias[:len(dst)]
+	if mode == 0 {
+		for i, b := range bias {
+			dst[i] += b
+		}
+		return
+	}
+	slope = slope[:len(dst)]
+	for i, b := range bias {
+		v := dst[i] + b
+		dst[i] = max(v, 0) + slope[i]*min(v, 0)
 	}
 }

@@ -1,5 +1,76 @@
 package embed
 
-var kernel = kernelGo
+import "golang.org/x/sys/cpu"
 
-const kernelName = "go"
+// Assembly kernels in gemm_amd64.s (AVX2 + FMA). The Go wrappers below check
+// every bound the assembly relies on, and fall back to the pure-Go kernels
+// when the CPU lacks AVX2 or FMA.
+
+//go:noescape
+func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int, bias, slope *float32, mode int)
+
+//go:noescape
+func fmaVec(dst, x, w *float32, n int)
+
+//go:noescape
+func biasSlopeVec(dst, bias, slope *float32, n, mode int)
+
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+
+var kernelName = func() string {
+	if useAVX2 {
+		return "avx2"
+	}
+	return "go"
+}()
+
+func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
+	if !useAVX2 || k == 0 {
+		kernelGo(k, rows, b, c, ldc, bias, slope, mode)
+		return
+	}
+	a0, a1, a2, a3 := rows[0][:k], rows[1][:k], rows[2][:k], rows[3][:k]
+	_ = b[k*nr-1]
+	_ = c[3*ldc+nr-1]
+	bias = bias[:nr]
+	sp := &bias[0] // any valid pointer when mode is 0
+	if mode != 0 {
+		slope = slope[:nr]
+		sp = &slope[0]
+	}
+	kernel4x16(k, &a0[0], &a1[0], &a2[0], &a3[0], &b[0], &c[0], ldc, &bias[0], sp, mode)
+}
+
+// vecFMA computes dst[i] += x[i]·w[i].
+func vecFMA(dst, x, w []float32) {
+	n := len(dst)
+	x, w = x[:n], w[:n]
+	v := n &^ 7
+	if useAVX2 && v > 0 {
+		fmaVec(&dst[0], &x[0], &w[0], v)
+	} else {
+		v = 0
+	}
+	vecFMAGo(dst[v:], x[v:], w[v:])
+}
+
+// vecBiasSlope adds bias and, for mode 1, applies the PReLU slope.
+func vecBiasSlope(dst, bias, slope []float32, mode int) {
+	n := len(dst)
+	bias = bias[:n]
+	v := n &^ 7
+	if useAVX2 && v > 0 {
+		sp := &bias[0]
+		if mode != 0 {
+			slope = slope[:n]
+			sp = &slope[0]
+		}
+		biasSlopeVec(&dst[0], &bias[0], sp, v, mode)
+	} else {
+		v = 0
+	}
+	if mode != 0 {
+		slope = slope[v:]
+	}
+	vecBiasSlopeGo(dst[v:], bias[v:], slope, mode)
+}

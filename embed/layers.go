@@ -38,46 +38,51 @@ func (a activation) String() string {
 	return "linear"
 }
 
-// applyBiasAct adds bias (per channel, may be nil) and applies act in place
-// over rows of c channels.
-func applyBiasAct(out []float32, c int, bias []float32, act activation) {
-	if bias != nil {
-		bias = bias[:c]
-	}
-	var alpha []float32
-	if act.kind == actPReLU2 || act.kind == actPReLU {
-		alpha = act.alpha[:c]
-	}
-	for off := 0; off+c <= len(out); off += c {
-		row := out[off : off+c : off+c]
-		if bias != nil {
-			for j, b := range bias {
-				row[j] += b
+// epilogue is a layer's bias + activation in the form the kernels apply:
+// x + bias, then for mode 1 max(x,0) + slope·min(x,0), then the RELU6 clamp
+// when relu6 is set. Slices are zero padded to a multiple of nr.
+type epilogue struct {
+	bias, slope []float32
+	mode        int
+	relu6       bool
+}
+
+// newEpilogue prepares bias (nil = none) and act for c channels. The
+// pattern's relu(x) + a·(x-|x|) becomes slope 2a: for x<0 both are the
+// rounding of 2·a·x, so results are bit-identical to the unfused ops.
+func newEpilogue(bias []float32, act activation, c int) epilogue {
+	n := (c + nr - 1) / nr * nr
+	e := epilogue{bias: make([]float32, n)}
+	copy(e.bias, bias)
+	switch act.kind {
+	case actRelu:
+		e.mode, e.slope = 1, make([]float32, n)
+	case actRelu6:
+		e.relu6 = true
+	case actPReLU, actPReLU2:
+		e.mode, e.slope = 1, make([]float32, n)
+		for i, a := range act.alpha[:c] {
+			if act.kind == actPReLU2 {
+				a *= 2
 			}
+			e.slope[i] = a
 		}
-		switch act.kind {
-		case actRelu:
-			for j, v := range row {
-				if v < 0 {
-					row[j] = 0
-				}
-			}
-		case actRelu6:
-			for j, v := range row {
-				row[j] = min(max(v, 0), 6)
-			}
-		case actPReLU2:
-			for j, v := range row {
-				if v < 0 {
-					row[j] = alpha[j] * (v + v)
-				}
-			}
-		case actPReLU:
-			for j, v := range row {
-				if v < 0 {
-					row[j] = alpha[j] * v
-				}
-			}
+	}
+	return e
+}
+
+// apply runs the epilogue over rows of c channels.
+func (e *epilogue) apply(out []float32, c int) {
+	for off := 0; off+c <= len(out); off += c {
+		e.applyRow(out[off : off+c])
+	}
+}
+
+func (e *epilogue) applyRow(row []float32) {
+	vecBiasSlope(row, e.bias, e.slope, e.mode)
+	if e.relu6 {
+		for j, v := range row {
+			row[j] = min(max(v, 0), 6)
 		}
 	}
 }
@@ -121,8 +126,8 @@ type convLayer struct {
 	dh, dw, padT, padL int
 	k                  int       // kh·kw·in.C
 	bp                 []float32 // packed weights
-	bias               []float32
 	act                activation
+	ep                 epilogue
 	direct             bool // 1x1, stride 1, no padding: input is already the A matrix
 }
 
@@ -136,16 +141,20 @@ func (l *convLayer) run(ws *workspace, in [][]float32, out []float32) {
 	x := in[0]
 	m := l.out.H * l.out.W
 	if l.direct {
-		gemm(m, l.out.C, l.k, x, l.k, l.bp, out, l.out.C, &ws.g)
+		gemm(m, l.out.C, l.k, x, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, l.ep.mode, &ws.g)
 	} else {
 		if cap(ws.col) < m*l.k {
 			ws.col = make([]float32, m*l.k)
 		}
 		col := ws.col[:m*l.k]
 		l.im2col(x, col)
-		gemm(m, l.out.C, l.k, col, l.k, l.bp, out, l.out.C, &ws.g)
+		gemm(m, l.out.C, l.k, col, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, l.ep.mode, &ws.g)
 	}
-	applyBiasAct(out[:m*l.out.C], l.out.C, l.bias, l.act)
+	if l.ep.relu6 {
+		for i, v := range out[:m*l.out.C] {
+			out[i] = min(max(v, 0), 6)
+		}
+	}
 }
 
 // im2col writes one row of kh·kw·C values (order ky, kx, c — the TFLite weight
@@ -181,8 +190,8 @@ type dwLayer struct {
 	kh, kw, sh, sw     int
 	dh, dw, padT, padL int
 	w                  []float32 // [kh][kw][C]
-	bias               []float32
 	act                activation
+	ep                 epilogue
 }
 
 func (l *dwLayer) describe() string {
@@ -210,22 +219,19 @@ func (l *dwLayer) run(ws *workspace, in [][]float32, out []float32) {
 					}
 					src := x[(iy*l.in.W+ix)*C:]
 					src = src[:len(acc)]
-					w := l.w[(ky*l.kw+kx)*C:]
-					w = w[:len(acc)]
-					for c, v := range src {
-						acc[c] += v * w[c]
-					}
+					vecFMA(acc, src, l.w[(ky*l.kw+kx)*C:])
 				}
 			}
+			l.ep.applyRow(acc)
 		}
 	}
-	applyBiasAct(out[:l.out.size()], C, l.bias, l.act)
 }
 
 // addLayer is the element-wise ADD of two activations (residual connection).
 type addLayer struct {
 	shape shape3
 	act   activation
+	ep    epilogue
 }
 
 func (l *addLayer) describe() string { return fmt.Sprintf("add %v %v", l.shape, l.act) }
@@ -240,7 +246,7 @@ func (l *addLayer) run(ws *workspace, in [][]float32, out []float32) {
 		o[i] = v + b[i]
 	}
 	if l.act.kind != actNone {
-		applyBiasAct(o, l.shape.C, nil, l.act)
+		l.ep.apply(o, l.shape.C)
 	}
 }
 
@@ -249,6 +255,7 @@ func (l *addLayer) run(ws *workspace, in [][]float32, out []float32) {
 type actLayer struct {
 	shape shape3
 	act   activation
+	ep    epilogue
 }
 
 func (l *actLayer) describe() string { return fmt.Sprintf("act %v %v", l.shape, l.act) }
@@ -258,5 +265,5 @@ func (l *actLayer) outShape() shape3 { return l.shape }
 func (l *actLayer) run(ws *workspace, in [][]float32, out []float32) {
 	o := out[:l.shape.size()]
 	copy(o, in[0])
-	applyBiasAct(o, l.shape.C, nil, l.act)
+	l.ep.apply(o, l.shape.C)
 }

@@ -386,11 +386,11 @@ func (c *compiler) op(i int) error {
 		var l layer
 		if dw {
 			l = &dwLayer{in: s, out: out, kh: kh, kw: kw, sh: o.StrideH, sw: o.StrideW, dh: o.DilationH, dw: o.DilationW,
-				padT: pt, padL: pl, w: w, bias: bias, act: act}
+				padT: pt, padL: pl, w: w, act: act, ep: newEpilogue(bias, act, oc)}
 		} else {
 			k := kh * kw * ic
 			cl := &convLayer{in: s, out: out, kh: kh, kw: kw, sh: o.StrideH, sw: o.StrideW, dh: o.DilationH, dw: o.DilationW,
-				padT: pt, padL: pl, k: k, bp: packB(w, oc, k), bias: bias, act: act}
+				padT: pt, padL: pl, k: k, bp: packB(w, oc, k), act: act, ep: newEpilogue(bias, act, oc)}
 			cl.direct = kh == 1 && kw == 1 && o.StrideH == 1 && o.StrideW == 1 && pt == 0 && pl == 0
 			l = cl
 		}
@@ -425,7 +425,7 @@ func (c *compiler) op(i int) error {
 		if err := c.checkOut(op.Outputs[0], sa); err != nil {
 			return err
 		}
-		c.add(&addLayer{shape: sa, act: act}, []int{a, b}, ops, outT)
+		c.add(&addLayer{shape: sa, act: act, ep: newEpilogue(nil, act, sa.C)}, []int{a, b}, ops, outT)
 		return nil
 	case tflite.OpRelu, tflite.OpRelu6, tflite.OpPRelu:
 		v, s, err := c.input(i, 0)
@@ -451,7 +451,7 @@ func (c *compiler) op(i int) error {
 		if err := checkAlpha(act, s.C); err != nil {
 			return err
 		}
-		c.add(&actLayer{shape: s, act: act}, []int{v}, []int{i}, op.Outputs[0])
+		c.add(&actLayer{shape: s, act: act, ep: newEpilogue(nil, act, s.C)}, []int{v}, []int{i}, op.Outputs[0])
 		return nil
 	case tflite.OpReshape:
 		v, s, err := c.input(i, 0)
@@ -496,6 +496,6 @@ func (c *compiler) prelu2Standalone(i int) (bool, error) {
 	for _, k := range p.ops {
 		c.fused[k] = true
 	}
-	c.add(&actLayer{shape: s, act: p.act}, []int{v}, p.ops, p.out)
+	c.add(&actLayer{shape: s, act: p.act, ep: newEpilogue(nil, p.act, s.C)}, []int{v}, p.ops, p.out)
 	return true, nil
 }
