@@ -1,0 +1,327 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+
+	pigo "github.com/esimov/pigo/core"
+	"gonum.org/v1/gonum/spatial/r2"
+
+	"github.com/facematch/facematch/weights"
+)
+
+// Errors returned by New and Detect. Test with errors.Is.
+var (
+	// ErrNilImage: Detect was given a nil image.
+	ErrNilImage = errors.New("detect: nil image")
+	// ErrEmptyImage: the image has no pixels, or is smaller than
+	// MinImageSide on a side (too small to hold a detectable face).
+	ErrEmptyImage = errors.New("detect: image is empty or too small")
+	// ErrInvalidOptions: an Options field is out of range (wrapped with
+	// the field name).
+	ErrInvalidOptions = errors.New("detect: invalid options")
+	// ErrInternal: a bundled cascade failed to load or a third-party
+	// routine panicked (wrapped with detail). It means a bug, not bad input.
+	ErrInternal = errors.New("detect: internal error")
+)
+
+// MinImageSide is the smallest width or height Detect accepts.
+const MinImageSide = 24
+
+// Face is one detected face.
+type Face struct {
+	// Box is the square face window in the coordinates of the image passed
+	// to Detect (including its Bounds().Min offset). For faces found on a
+	// rotated copy it is the same-size square centred on the face.
+	Box image.Rectangle
+	// Score is the detection score: the sum of the pigo cascade scores (Q)
+	// of the raw windows merged into this face. Faces below
+	// Options.MinScore are dropped; real faces typically score well above
+	// it (see Options.MinScore).
+	Score float32
+	// Landmarks are, in image coordinates (pixel centres at integers):
+	// left eye centre, right eye centre, nose tip, left mouth corner,
+	// right mouth corner, left/right as seen in the image.
+	Landmarks [5]r2.Vec
+	// Angle is the in-plane rotation in degrees of the image copy the face
+	// was found on (0 for upright; see Options.Angles).
+	Angle float64
+}
+
+// Options tunes the detector. The zero value of each field means its default;
+// a nil *Options means all defaults.
+type Options struct {
+	// MinFaceFraction is the smallest face searched for, as a fraction of
+	// the shorter image side. Default 1/12.
+	MinFaceFraction float64
+	// MinFaceSize is an absolute lower bound on the searched face size, in
+	// pixels of the (possibly downscaled) working image. Default 20.
+	MinFaceSize int
+	// MaxFaceFraction is the largest face searched for, as a fraction of the
+	// shorter image side. Default 1 (a face filling the image).
+	MaxFaceFraction float64
+	// MinScore is the quality cut on Face.Score. Default DefaultMinScore.
+	MinScore float32
+	// ShiftFactor is the window step as a fraction of the window size.
+	// Default 0.1.
+	ShiftFactor float64
+	// ScaleFactor is the ratio between successive window sizes. Default 1.1.
+	ScaleFactor float64
+	// IoUThreshold merges raw windows whose intersection over union exceeds
+	// it. Default 0.2.
+	IoUThreshold float64
+	// MaxSide bounds the longest side of the grey working copy; larger
+	// images are area-averaged down to it. Default 1024.
+	MaxSide int
+	// Angles are the in-plane rotations, in degrees, tried in order when no
+	// face is found upright; the first angle that yields faces wins.
+	// Default DefaultAngles. Set NoRotation to disable.
+	Angles []float64
+	// NoRotation disables the rotated retries.
+	NoRotation bool
+}
+
+// DefaultMinScore is the default quality cut on Face.Score.
+const DefaultMinScore = 5
+
+// DefaultAngles are the in-plane rotations (degrees) tried when nothing is
+// found upright.
+var DefaultAngles = []float64{-20, 20, -40, 40}
+
+// Detector finds faces and their five landmarks. It is immutable after New
+// and safe for concurrent use.
+type Detector struct {
+	opts   Options
+	faces  *pigo.Pigo
+	pupil  *treeCascade
+	nose   *treeCascade
+	mouth  *treeCascade
+	angles []float64
+}
+
+// New returns a Detector using the cascades bundled in package weights.
+func New(opts *Options) (*Detector, error) {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.MinFaceFraction, 1.0/12)
+	def(&o.MaxFaceFraction, 1)
+	def(&o.ShiftFactor, 0.1)
+	def(&o.ScaleFactor, 1.1)
+	def(&o.IoUThreshold, 0.2)
+	if o.MinFaceSize == 0 {
+		o.MinFaceSize = 20
+	}
+	if o.MaxSide == 0 {
+		o.MaxSide = 1024
+	}
+	if o.MinScore == 0 {
+		o.MinScore = DefaultMinScore
+	}
+	bad := func(field string, v any) error {
+		return fmt.Errorf("%w: %s = %v", ErrInvalidOptions, field, v)
+	}
+	switch {
+	case !(o.MinFaceFraction > 0 && o.MinFaceFraction <= 1):
+		return nil, bad("MinFaceFraction", o.MinFaceFraction)
+	case !(o.MaxFaceFraction >= o.MinFaceFraction && o.MaxFaceFraction <= 1):
+		return nil, bad("MaxFaceFraction", o.MaxFaceFraction)
+	case o.MinFaceSize < 16:
+		return nil, bad("MinFaceSize", o.MinFaceSize)
+	case !(o.ShiftFactor >= 0.01 && o.ShiftFactor <= 0.5):
+		return nil, bad("ShiftFactor", o.ShiftFactor)
+	case !(o.ScaleFactor >= 1.01 && o.ScaleFactor <= 2):
+		return nil, bad("ScaleFactor", o.ScaleFactor)
+	case !(o.IoUThreshold > 0 && o.IoUThreshold < 1):
+		return nil, bad("IoUThreshold", o.IoUThreshold)
+	case o.MaxSide < 64:
+		return nil, bad("MaxSide", o.MaxSide)
+	case !(o.MinScore > 0) || math.IsInf(float64(o.MinScore), 0):
+		return nil, bad("MinScore", o.MinScore)
+	}
+	d := &Detector{opts: o}
+	if !o.NoRotation {
+		d.angles = DefaultAngles
+		if o.Angles != nil {
+			d.angles = o.Angles
+		}
+		for _, a := range d.angles {
+			if !(a >= -180 && a <= 180) || a == 0 {
+				return nil, bad("Angles", a)
+			}
+		}
+		d.angles = slices.Clone(d.angles)
+	}
+	var err error
+	if d.faces, err = unpackFaceFinder(weights.FaceFinder()); err != nil {
+		return nil, err
+	}
+	if d.pupil, err = parseTreeCascade("puploc", weights.PupilLocator()); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+	}
+	lps := weights.LandmarkCascades()
+	if d.nose, err = parseTreeCascade("lp93", lps["lp93"]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+	}
+	if d.mouth, err = parseTreeCascade("lp84", lps["lp84"]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+	}
+	return d, nil
+}
+
+func unpackFaceFinder(b []byte) (p *pigo.Pigo, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("%w: unpacking facefinder: %v", ErrInternal, r)
+		}
+	}()
+	p, err = pigo.NewPigo().Unpack(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: unpacking facefinder: %v", ErrInternal, err)
+	}
+	return p, nil
+}
+
+// Detect finds the faces in img, largest box first (ties: higher score,
+// then top-left first). It returns an empty slice and no error when there is
+// no face. Output depends only on img and the options.
+func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
+	if img == nil {
+		return nil, ErrNilImage
+	}
+	b := img.Bounds()
+	if b.Dx() < MinImageSide || b.Dy() < MinImageSide {
+		return nil, fmt.Errorf("%w: %dx%d", ErrEmptyImage, b.Dx(), b.Dy())
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			faces, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
+		}
+	}()
+	g, sx, sy := toGray(img, d.opts.MaxSide)
+	toInput := func(x, y float64) r2.Vec {
+		// Working pixel x covers input [x*sx, (x+1)*sx); its centre
+		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
+		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
+	}
+	faces = d.detectGray(&g, 0, nil, toInput)
+	for _, a := range d.angles {
+		if len(faces) > 0 {
+			break
+		}
+		rg, toSrc := g.rotated(a * math.Pi / 180)
+		faces = d.detectGray(&rg, a, toSrc, toInput)
+	}
+	slices.SortStableFunc(faces, func(p, q Face) int {
+		if a, b := p.Box.Dx()*p.Box.Dy(), q.Box.Dx()*q.Box.Dy(); a != b {
+			return b - a
+		}
+		if p.Score != q.Score {
+			if p.Score > q.Score {
+				return -1
+			}
+			return 1
+		}
+		if p.Box.Min.Y != q.Box.Min.Y {
+			return p.Box.Min.Y - q.Box.Min.Y
+		}
+		return p.Box.Min.X - q.Box.Min.X
+	})
+	if faces == nil {
+		faces = []Face{}
+	}
+	return faces, nil
+}
+
+// detectGray runs the face cascade and the landmark cascades on g. toSrc (nil
+// for the upright image) maps g's pixel coordinates to those of the upright
+// working image, toInput maps those to input coordinates.
+func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
+	short := min(g.W, g.H)
+	minSize := max(d.opts.MinFaceSize, int(math.Round(d.opts.MinFaceFraction*float64(short))))
+	maxSize := min(short-2, int(d.opts.MaxFaceFraction*float64(short)))
+	if minSize > maxSize {
+		return nil
+	}
+	dets := d.faces.RunCascade(pigo.CascadeParams{
+		MinSize:     minSize,
+		MaxSize:     maxSize,
+		ShiftFactor: d.opts.ShiftFactor,
+		ScaleFactor: d.opts.ScaleFactor,
+		ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
+	}, 0)
+	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
+	// clustering input, and so its output, a function of the image alone.
+	slices.SortFunc(dets, func(p, q pigo.Detection) int {
+		switch {
+		case p.Q != q.Q:
+			if p.Q < q.Q {
+				return -1
+			}
+			return 1
+		case p.Scale != q.Scale:
+			return p.Scale - q.Scale
+		case p.Row != q.Row:
+			return p.Row - q.Row
+		}
+		return p.Col - q.Col
+	})
+	dets = d.faces.ClusterDetections(dets, d.opts.IoUThreshold)
+	var faces []Face
+	for _, det := range dets {
+		if det.Q < d.opts.MinScore {
+			continue
+		}
+		lm := d.landmarks(g, float32(det.Row), float32(det.Col), float32(det.Scale))
+		f := Face{Score: det.Q, Angle: angle}
+		mapPt := func(x, y float64) r2.Vec {
+			if toSrc != nil {
+				x, y = toSrc(x, y)
+			}
+			return toInput(x, y)
+		}
+		for i, p := range lm {
+			f.Landmarks[i] = mapPt(p.X, p.Y)
+		}
+		// The window covers working pixels [col-s/2, col+s/2); map its centre
+		// and keep it square in input pixels.
+		half := float64(det.Scale) / 2
+		c := mapPt(float64(det.Col)-0.5, float64(det.Row)-0.5)
+		p0 := toInput(-0.5, -0.5)
+		p1 := toInput(half-0.5, half-0.5)
+		hs := ((p1.X - p0.X) + (p1.Y - p0.Y)) / 2
+		f.Box = image.Rect(
+			int(math.Round(c.X+0.5-hs)), int(math.Round(c.Y+0.5-hs)),
+			int(math.Round(c.X+0.5+hs)), int(math.Round(c.Y+0.5+hs)))
+		faces = append(faces, f)
+	}
+	return faces
+}
+
+// landmarks returns the five points in g's pixel coordinates (pixel centres
+// at integers) for the face window centred at (row, col) of size s.
+func (d *Detector) landmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
+	// Eye search windows relative to the face window, as pigo's examples.
+	ler, lec := d.pupil.locate(g, row-0.075*s, col-0.175*s, 0.25*s, false)
+	rer, rec := d.pupil.locate(g, row-0.075*s, col+0.185*s, 0.25*s, false)
+	// Landmark windows from the eyes (pigo's GetLandmarkPoint geometry).
+	dist := float32(math.Hypot(float64(ler-rer), float64(lec-rec)))
+	mr, mc := (ler+rer)/2, (lec+rec)/2
+	r0, c0, s0 := mr+0.25*dist, mc+0.15*dist, 3*dist
+	nr, nc := d.nose.locate(g, r0, c0, s0, false)
+	lmr, lmc := d.mouth.locate(g, r0, c0, s0, false)
+	rmr, rmc := d.mouth.locate(g, r0, c0, s0, true)
+	// Cascade positions are continuous with pixel k covering [k, k+1);
+	// subtract 0.5 for pixel-centre coordinates.
+	pt := func(r, c float32) r2.Vec { return r2.Vec{X: float64(c) - 0.5, Y: float64(r) - 0.5} }
+	return [5]r2.Vec{pt(ler, lec), pt(rer, rec), pt(nr, nc), pt(lmr, lmc), pt(rmr, rmc)}
+}

@@ -1,0 +1,157 @@
+package detect
+
+import (
+	"image"
+	"image/color"
+	"math"
+)
+
+// grayImage is an 8-bit luma raster with stride == W.
+type grayImage struct {
+	Pix  []uint8
+	W, H int
+}
+
+// luma returns the ITU-R BT.601 luma of 8-bit R, G, B (the weights of
+// image/color's GrayModel), rounded.
+func luma(r, g, b uint32) uint8 {
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
+}
+
+// grayRow writes the luma of row y (0-based, relative to img.Bounds().Min)
+// into dst, which has length img.Bounds().Dx(). Common concrete image types
+// are read straight from their pixel buffers; anything else goes through
+// At/RGBA (alpha-premultiplied, i.e. composited onto black, as
+// color.GrayModel does).
+func grayRow(img image.Image, y int, dst []uint8) {
+	b := img.Bounds()
+	w := len(dst)
+	switch m := img.(type) {
+	case *image.YCbCr:
+		// Y of JPEG's YCbCr is the BT.601 luma already.
+		off := m.YOffset(b.Min.X, b.Min.Y+y)
+		copy(dst, m.Y[off:off+w])
+	case *image.Gray:
+		off := m.PixOffset(b.Min.X, b.Min.Y+y)
+		copy(dst, m.Pix[off:off+w])
+	case *image.RGBA:
+		off := m.PixOffset(b.Min.X, b.Min.Y+y)
+		src := m.Pix[off : off+4*w : off+4*w]
+		for x := range dst {
+			p := src[4*x : 4*x+3 : 4*x+3]
+			dst[x] = luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))
+		}
+	case *image.NRGBA:
+		off := m.PixOffset(b.Min.X, b.Min.Y+y)
+		src := m.Pix[off : off+4*w : off+4*w]
+		for x := range dst {
+			p := src[4*x : 4*x+4 : 4*x+4]
+			l := uint32(luma(uint32(p[0]), uint32(p[1]), uint32(p[2])))
+			if a := uint32(p[3]); a != 0xff {
+				l = (l*a + 127) / 255
+			}
+			dst[x] = uint8(l)
+		}
+	default:
+		yy := b.Min.Y + y
+		for x := range dst {
+			c := color.Gray16Model.Convert(img.At(b.Min.X+x, yy)).(color.Gray16)
+			dst[x] = uint8(c.Y >> 8)
+		}
+	}
+}
+
+// toGray converts img to luma, area-averaging it down when its longest side
+// exceeds maxSide. It returns the raster and the scale factors from raster
+// to input pixels (input = raster * s along each axis, in continuous
+// coordinates).
+func toGray(img image.Image, maxSide int) (g grayImage, sx, sy float64) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	long := max(w, h)
+	if long <= maxSide {
+		g = grayImage{Pix: make([]uint8, w*h), W: w, H: h}
+		for y := 0; y < h; y++ {
+			grayRow(img, y, g.Pix[y*w:(y+1)*w])
+		}
+		return g, 1, 1
+	}
+	f := float64(maxSide) / float64(long)
+	ow := max(1, int(math.Round(float64(w)*f)))
+	oh := max(1, int(math.Round(float64(h)*f)))
+	g = grayImage{Pix: make([]uint8, ow*oh), W: ow, H: oh}
+	// Output column X averages input columns [xs[X], xs[X+1]); rows likewise.
+	xs := make([]int, ow+1)
+	for X := range xs {
+		xs[X] = X * w / ow
+	}
+	row := make([]uint8, w)
+	acc := make([]uint32, ow)
+	y := 0
+	for Y := 0; Y < oh; Y++ {
+		y1 := (Y + 1) * h / oh
+		clear(acc)
+		n := uint32(0)
+		for ; y < y1; y++ {
+			grayRow(img, y, row)
+			for X := 0; X < ow; X++ {
+				s := uint32(0)
+				for _, v := range row[xs[X]:xs[X+1]] {
+					s += uint32(v)
+				}
+				acc[X] += s
+			}
+			n++
+		}
+		out := g.Pix[Y*ow : (Y+1)*ow]
+		for X := range out {
+			cnt := n * uint32(xs[X+1]-xs[X])
+			out[X] = uint8((acc[X] + cnt/2) / cnt)
+		}
+	}
+	return g, float64(w) / float64(ow), float64(h) / float64(oh)
+}
+
+// rotated returns g rotated by theta radians (counter-clockwise on screen,
+// i.e. a face tilted clockwise by theta becomes upright) about its centre, on
+// a canvas large enough to hold all of g, with bilinear sampling and the
+// uncovered corners filled with mid grey. toSrc maps a point of the rotated
+// raster back to g.
+func (g grayImage) rotated(theta float64) (grayImage, func(x, y float64) (float64, float64)) {
+	sin, cos := math.Sincos(theta)
+	w, h := float64(g.W), float64(g.H)
+	ow := int(math.Ceil(math.Abs(w*cos) + math.Abs(h*sin)))
+	oh := int(math.Ceil(math.Abs(w*sin) + math.Abs(h*cos)))
+	cx, cy := (w-1)/2, (h-1)/2
+	ocx, ocy := float64(ow-1)/2, float64(oh-1)/2
+	// A rotated-raster point p' corresponds to source point
+	// p = R(theta) (p' - c') + c with screen axes (y down).
+	toSrc := func(x, y float64) (float64, float64) {
+		dx, dy := x-ocx, y-ocy
+		return cos*dx - sin*dy + cx, sin*dx + cos*dy + cy
+	}
+	out := grayImage{Pix: make([]uint8, ow*oh), W: ow, H: oh}
+	for Y := 0; Y < oh; Y++ {
+		for X := 0; X < ow; X++ {
+			sx, sy := toSrc(float64(X), float64(Y))
+			out.Pix[Y*ow+X] = g.bilinear(sx, sy)
+		}
+	}
+	return out, toSrc
+}
+
+// bilinear samples g at (x, y) (pixel centres at integers); outside → 128.
+func (g grayImage) bilinear(x, y float64) uint8 {
+	if x < 0 || y < 0 || x > float64(g.W-1) || y > float64(g.H-1) {
+		return 128
+	}
+	x0, y0 := int(x), int(y)
+	fx, fy := x-float64(x0), y-float64(y0)
+	x1, y1 := min(x0+1, g.W-1), min(y0+1, g.H-1)
+	p00 := float64(g.Pix[y0*g.W+x0])
+	p01 := float64(g.Pix[y0*g.W+x1])
+	p10 := float64(g.Pix[y1*g.W+x0])
+	p11 := float64(g.Pix[y1*g.W+x1])
+	v := (p00*(1-fx)+p01*fx)*(1-fy) + (p10*(1-fx)+p11*fx)*fy
+	return uint8(v + 0.5)
+}
