@@ -92,14 +92,16 @@ func Apply(m f64.Aff3, v r2.Vec) r2.Vec {
 }
 
 // Invert returns the inverse of the affine transform m, and false when m is
-// singular.
+// singular. It computes it the way cv2.warpAffine does (reciprocal of the
+// determinant), so that Warp samples exactly where OpenCV would.
 func Invert(m f64.Aff3) (f64.Aff3, bool) {
 	det := m[0]*m[4] - m[1]*m[3]
 	if det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
 		return f64.Aff3{}, false
 	}
-	a, b, d, e := m[4]/det, -m[1]/det, -m[3]/det, m[0]/det
-	return f64.Aff3{a, b, -(a*m[2] + b*m[5]), d, e, -(d*m[2] + e*m[5])}, true
+	d := 1 / det
+	a, b, c, e := m[4]*d, -m[1]*d, -m[3]*d, m[0]*d
+	return f64.Aff3{a, b, -a*m[2] - b*m[5], c, e, -c*m[2] - e*m[5]}, true
 }
 
 // Crop returns the Size x Size face crop of img for the five landmarks (in
@@ -114,9 +116,24 @@ func Crop(img image.Image, landmarks [5]r2.Vec) (*image.RGBA, error) {
 	return Warp(img, m, Size, Size)
 }
 
+// Fixed-point constants of OpenCV's warpAffine/remap (imgwarp.cpp).
+const (
+	interBits  = 5              // INTER_BITS: sampling positions in 1/32 pixel
+	interTab   = 1 << interBits // INTER_TAB_SIZE
+	abBits     = 10             // AB_BITS: row/column terms in 1/1024 pixel
+	abScale    = 1 << abBits
+	roundDelta = abScale / interTab / 2
+	// maxCoord bounds |coordinate| before the int conversion; anything
+	// farther is outside every image (OpenCV saturates to int16 there).
+	maxCoord = 1 << 40
+)
+
 // Warp returns the w x h image whose pixel (u, v) is img sampled bilinearly
-// at m⁻¹(u, v), where m maps img coordinates to output coordinates (like
-// cv2.warpAffine with INTER_LINEAR and BORDER_CONSTANT 0). The output is
+// at m⁻¹(u, v), where m maps img coordinates to output coordinates. It
+// reproduces cv2.warpAffine(img, m, (w, h)) with INTER_LINEAR and
+// BORDER_CONSTANT 0 exactly, fixed-point arithmetic included: the sampling
+// position is rounded to 1/32 pixel and the four weights are multiples of
+// 1/1024 that sum to 1, with the result rounded to nearest. The output is
 // opaque; img is composited over black. It fails with ErrDegenerate when m is
 // not invertible.
 func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
@@ -124,26 +141,37 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: singular transform %v", ErrDegenerate, m)
 	}
+	for _, v := range inv {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: transform %v has no finite inverse", ErrDegenerate, m)
+		}
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	s := newSource(img)
 	r := s.r
 	for v := 0; v < h; v++ {
 		row := dst.Pix[v*dst.Stride : v*dst.Stride+4*w]
 		fv := float64(v)
+		// float64(...) forbids fused multiply-add, so every platform rounds
+		// the same way.
+		x0f := (float64(inv[1]*fv) + inv[2]) * abScale
+		y0f := (float64(inv[4]*fv) + inv[5]) * abScale
 		for u := 0; u < w; u++ {
-			fu := float64(u)
-			sx := inv[0]*fu + inv[1]*fv + inv[2]
-			sy := inv[3]*fu + inv[4]*fv + inv[5]
 			p := row[4*u : 4*u+4 : 4*u+4]
 			p[3] = 0xFF
-			// Far outside (or NaN): black. The bounds also keep the int
-			// conversion below in range.
-			if !(sx > float64(r.Min.X-1) && sx < float64(r.Max.X) && sy > float64(r.Min.Y-1) && sy < float64(r.Max.Y)) {
-				continue
+			af, bf := inv[0]*float64(u)*abScale, inv[3]*float64(u)*abScale
+			if !(math.Abs(x0f)+math.Abs(af) < maxCoord && math.Abs(y0f)+math.Abs(bf) < maxCoord) {
+				continue // far outside: black
 			}
-			fx0, fy0 := math.Floor(sx), math.Floor(sy)
-			x0, y0 := int(fx0), int(fy0)
-			fx, fy := sx-fx0, sy-fy0
+			// OpenCV: X0 = cvRound(row term) + round_delta, adelta = cvRound(column
+			// term), X = (X0 + adelta) >> (AB_BITS - INTER_BITS).
+			X := (int(math.RoundToEven(x0f)) + roundDelta + int(math.RoundToEven(af))) >> (abBits - interBits)
+			Y := (int(math.RoundToEven(y0f)) + roundDelta + int(math.RoundToEven(bf))) >> (abBits - interBits)
+			x0, y0 := X>>interBits, Y>>interBits
+			fx, fy := int32(X&(interTab-1)), int32(Y&(interTab-1))
+			if x0 >= r.Max.X || x0+1 < r.Min.X || y0 >= r.Max.Y || y0+1 < r.Min.Y {
+				continue // all four neighbours outside: black
+			}
 			var c00, c10, c01, c11 [3]int32
 			if x0 >= r.Min.X && x0+1 < r.Max.X && y0 >= r.Min.Y && y0+1 < r.Max.Y {
 				c00, c10 = s.at(x0, y0), s.at(x0+1, y0)
@@ -152,16 +180,14 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 				c00, c10 = s.atOrBlack(x0, y0), s.atOrBlack(x0+1, y0)
 				c01, c11 = s.atOrBlack(x0, y0+1), s.atOrBlack(x0+1, y0+1)
 			}
+			// Bilinear weights in 1/1024 (OpenCV's 15-bit table divided by 32,
+			// which is exact for linear interpolation).
+			w00 := (interTab - fx) * (interTab - fy)
+			w10 := fx * (interTab - fy)
+			w01 := (interTab - fx) * fy
+			w11 := fx * fy
 			for k := range 3 {
-				top := float64(c00[k]) + fx*float64(c10[k]-c00[k])
-				bot := float64(c01[k]) + fx*float64(c11[k]-c01[k])
-				val := top + fy*(bot-top) + 0.5
-				switch {
-				case val >= 255:
-					p[k] = 255
-				case val > 0:
-					p[k] = uint8(val)
-				}
+				p[k] = uint8((c00[k]*w00 + c10[k]*w10 + c01[k]*w01 + c11[k]*w11 + 1<<(2*interBits-1)) >> (2 * interBits))
 			}
 		}
 	}

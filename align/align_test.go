@@ -356,11 +356,7 @@ func TestCropExactCases(t *testing.T) {
 							if len(pts) > 0 {
 								want = (2*sum[k] + len(pts)) / (2 * len(pts)) // mean, halves rounded up
 							}
-							tol := 0
-							if len(pts) == 2 {
-								tol = 1 // exact halves: rounding of the estimated transform decides
-							}
-							if abs(int(g)-want) > tol && bad < 5 {
+							if int(g) != want && bad < 5 {
 								bad++
 								t.Errorf("crop(%d,%d)[%d] = %d, want %d from %v", u, v, k, g, want, pts)
 							}
@@ -391,7 +387,7 @@ func TestCropMatchesGoConvention(t *testing.T) {
 	ref := image.NewRGBA(image.Rect(0, 0, Size, Size))
 	xdraw.BiLinear.Transform(ref, mg, src, src.Bounds(), xdraw.Src, nil)
 	inv, _ := Invert(m)
-	maxDiff, n := 0, 0
+	maxDiff, n, sum := 0, 0, 0
 	for v := range Size {
 		for u := range Size {
 			p := Apply(inv, r2.Vec{X: float64(u), Y: float64(v)})
@@ -402,14 +398,19 @@ func TestCropMatchesGoConvention(t *testing.T) {
 			a, b := crop.RGBAAt(u, v), ref.RGBAAt(u, v)
 			for _, d := range []int{int(a.R) - int(b.R), int(a.G) - int(b.G), int(a.B) - int(b.B)} {
 				maxDiff = max(maxDiff, abs(d))
+				sum += abs(d)
 			}
 		}
 	}
 	if n < Size*Size/2 {
 		t.Fatalf("only %d interior pixels compared", n)
 	}
-	if maxDiff > 1 {
-		t.Errorf("max difference to x/image/draw BiLinear: %d grey levels", maxDiff)
+	// Crop rounds sampling positions to 1/32 pixel like OpenCV; x/image/draw
+	// does not, so sharp edges of the pattern may differ by a few levels.
+	mean := float64(sum) / float64(3*n)
+	t.Logf("vs x/image/draw: mean %.3f, max %d over %d pixels", mean, maxDiff, n)
+	if mean > 0.6 || maxDiff > 10 {
+		t.Errorf("difference to x/image/draw BiLinear: mean %.3f, max %d grey levels", mean, maxDiff)
 	}
 }
 
@@ -558,5 +559,56 @@ func TestInvert(t *testing.T) {
 	}
 	if _, err := Warp(image.NewGray(image.Rect(0, 0, 4, 4)), f64.Aff3{}, 4, 4); !errors.Is(err, ErrDegenerate) {
 		t.Errorf("Warp with zero matrix: %v", err)
+	}
+}
+
+// TestCropMatchesOpenCV compares Crop with testdata/opencv_crop.png, made by
+// cv2.warpAffine (INTER_LINEAR, BORDER_CONSTANT 0) from the same pattern and
+// landmarks by testdata/opencv_crop.py. Warp copies OpenCV's fixed-point
+// arithmetic, so the crops are identical; one level is allowed on a few
+// values in case numpy's SVD and Estimate differ in the last bit of the
+// transform and flip a rounding.
+func TestCropMatchesOpenCV(t *testing.T) {
+	// The transform the script's numpy Umeyama (SVD) printed.
+	cvM := f64.Aff3{0.5705190170454576, 0.1692711404453957, -52.50335834307364, -0.1692711404453957, 0.5705190170454576, 20.561783094965307}
+	m, err := Estimate(goldenLandmarks, Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nearAff(m, cvM, 1e-12) {
+		t.Errorf("Estimate = %v, numpy Umeyama = %v", m, cvM)
+	}
+	f, err := os.Open(filepath.Join("testdata", "opencv_crop.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crop, err := Crop(pattern(image.Rect(0, 0, 320, 240)), goldenLandmarks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, worst, differ := 0, 0, 0
+	for v := range Size {
+		for u := range Size {
+			r, g, b, _ := want.At(u, v).RGBA()
+			c := crop.RGBAAt(u, v)
+			for _, d := range []int{int(r>>8) - int(c.R), int(g>>8) - int(c.G), int(b>>8) - int(c.B)} {
+				d = abs(d)
+				sum += d
+				worst = max(worst, d)
+				if d > 0 {
+					differ++
+				}
+			}
+		}
+	}
+	mean := float64(sum) / (3 * Size * Size)
+	t.Logf("vs OpenCV: mean %.4f, max %d, %d of %d values differ", mean, worst, differ, 3*Size*Size)
+	if worst > 1 || differ > 40 {
+		t.Errorf("Crop differs from cv2.warpAffine: max %d, %d values differ", worst, differ)
 	}
 }

@@ -16,13 +16,17 @@
 // form, the complex-number least-squares solution, which this package uses).
 //
 // Crop computes that transform from the landmarks to Template and samples the
-// full-resolution image through its inverse with bilinear interpolation, the
-// way OpenCV's cv2.warpAffine(img, M, (112, 112)) does with INTER_LINEAR and
-// BORDER_CONSTANT 0: output pixel (u, v) takes the colour at M⁻¹(u, v); a
-// neighbour that lies outside the image counts as black, so a face at the
-// image border fades into black at the crop's edge. The result is an opaque
-// *image.RGBA of Size x Size, ready for the embedder. Images with an alpha
-// channel are composited over black first.
+// full-resolution image through its inverse with bilinear interpolation,
+// exactly as OpenCV's cv2.warpAffine(img, M, (112, 112)) does with
+// INTER_LINEAR and BORDER_CONSTANT 0 — the alignment ArcFace-family models
+// were trained with (insightface's norm_crop). Output pixel (u, v) takes the
+// colour at M⁻¹(u, v), rounded to 1/32 pixel, with OpenCV's fixed-point
+// weights and rounding, so the crop is bit-identical to OpenCV's (a test
+// checks it against a crop made by OpenCV 4.6 from Debian's python3-opencv:
+// align/testdata/opencv_crop.py). A neighbour that lies outside the image
+// counts as black, so a face at the image border fades into black at the
+// crop's edge. The result is an opaque *image.RGBA of Size x Size, ready for
+// the embedder. Images with an alpha channel are composited over black first.
 //
 // *image.YCbCr (JPEG), *image.RGBA, *image.NRGBA and *image.Gray are read
 // straight from their pixel buffers; any other image.Image goes through At.
