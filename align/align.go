@@ -149,6 +149,28 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	s := newSource(img)
 	r := s.r
+	// Column terms, as OpenCV's adelta/bdelta (on the stack for crop sizes).
+	var stack [2 * 256]int
+	cols := stack[:]
+	if 2*w > len(cols) {
+		cols = make([]int, 2*w)
+	}
+	far := false
+	for u := 0; u < w; u++ {
+		af, bf := inv[0]*float64(u)*abScale, inv[3]*float64(u)*abScale
+		if !(math.Abs(af) < maxCoord && math.Abs(bf) < maxCoord) {
+			far = true
+			break
+		}
+		cols[2*u], cols[2*u+1] = int(math.RoundToEven(af)), int(math.RoundToEven(bf))
+	}
+	if far {
+		// Such a transform maps the output far outside any image: black.
+		for i := 3; i < len(dst.Pix); i += 4 {
+			dst.Pix[i] = 0xFF
+		}
+		return dst, nil
+	}
 	for v := 0; v < h; v++ {
 		row := dst.Pix[v*dst.Stride : v*dst.Stride+4*w]
 		fv := float64(v)
@@ -156,29 +178,32 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 		// the same way.
 		x0f := (float64(inv[1]*fv) + inv[2]) * abScale
 		y0f := (float64(inv[4]*fv) + inv[5]) * abScale
+		if !(math.Abs(x0f) < maxCoord && math.Abs(y0f) < maxCoord) {
+			for u := 0; u < w; u++ {
+				row[4*u+3] = 0xFF
+			}
+			continue
+		}
+		// OpenCV: X0 = cvRound(row term) + round_delta,
+		// X = (X0 + adelta[u]) >> (AB_BITS - INTER_BITS).
+		X0 := int(math.RoundToEven(x0f)) + roundDelta
+		Y0 := int(math.RoundToEven(y0f)) + roundDelta
 		for u := 0; u < w; u++ {
 			p := row[4*u : 4*u+4 : 4*u+4]
 			p[3] = 0xFF
-			af, bf := inv[0]*float64(u)*abScale, inv[3]*float64(u)*abScale
-			if !(math.Abs(x0f)+math.Abs(af) < maxCoord && math.Abs(y0f)+math.Abs(bf) < maxCoord) {
-				continue // far outside: black
-			}
-			// OpenCV: X0 = cvRound(row term) + round_delta, adelta = cvRound(column
-			// term), X = (X0 + adelta) >> (AB_BITS - INTER_BITS).
-			X := (int(math.RoundToEven(x0f)) + roundDelta + int(math.RoundToEven(af))) >> (abBits - interBits)
-			Y := (int(math.RoundToEven(y0f)) + roundDelta + int(math.RoundToEven(bf))) >> (abBits - interBits)
+			X := (X0 + cols[2*u]) >> (abBits - interBits)
+			Y := (Y0 + cols[2*u+1]) >> (abBits - interBits)
 			x0, y0 := X>>interBits, Y>>interBits
-			fx, fy := int32(X&(interTab-1)), int32(Y&(interTab-1))
 			if x0 >= r.Max.X || x0+1 < r.Min.X || y0 >= r.Max.Y || y0+1 < r.Min.Y {
 				continue // all four neighbours outside: black
 			}
-			var c00, c10, c01, c11 [3]int32
+			fx, fy := int32(X&(interTab-1)), int32(Y&(interTab-1))
+			var q [4][3]int32 // (x0,y0), (x0+1,y0), (x0,y0+1), (x0+1,y0+1)
 			if x0 >= r.Min.X && x0+1 < r.Max.X && y0 >= r.Min.Y && y0+1 < r.Max.Y {
-				c00, c10 = s.at(x0, y0), s.at(x0+1, y0)
-				c01, c11 = s.at(x0, y0+1), s.at(x0+1, y0+1)
+				s.quad(x0, y0, &q)
 			} else {
-				c00, c10 = s.atOrBlack(x0, y0), s.atOrBlack(x0+1, y0)
-				c01, c11 = s.atOrBlack(x0, y0+1), s.atOrBlack(x0+1, y0+1)
+				q[0], q[1] = s.atOrBlack(x0, y0), s.atOrBlack(x0+1, y0)
+				q[2], q[3] = s.atOrBlack(x0, y0+1), s.atOrBlack(x0+1, y0+1)
 			}
 			// Bilinear weights in 1/1024 (OpenCV's 15-bit table divided by 32,
 			// which is exact for linear interpolation).
@@ -187,7 +212,7 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 			w01 := (interTab - fx) * fy
 			w11 := fx * fy
 			for k := range 3 {
-				p[k] = uint8((c00[k]*w00 + c10[k]*w10 + c01[k]*w01 + c11[k]*w11 + 1<<(2*interBits-1)) >> (2 * interBits))
+				p[k] = uint8((q[0][k]*w00 + q[1][k]*w10 + q[2][k]*w01 + q[3][k]*w11 + 1<<(2*interBits-1)) >> (2 * interBits))
 			}
 		}
 	}
@@ -227,6 +252,32 @@ func (s *source) atOrBlack(x, y int) [3]int32 {
 		return [3]int32{}
 	}
 	return s.at(x, y)
+}
+
+// quad sets q to the colours of (x, y), (x+1, y), (x, y+1), (x+1, y+1),
+// which must all be inside s.r.
+func (s *source) quad(x, y int, q *[4][3]int32) {
+	switch {
+	case s.rgba != nil:
+		m := s.rgba
+		i := m.PixOffset(x, y)
+		a := m.Pix[i : i+8 : i+8]
+		b := m.Pix[i+m.Stride : i+m.Stride+8 : i+m.Stride+8]
+		*q = [4][3]int32{
+			{int32(a[0]), int32(a[1]), int32(a[2])}, {int32(a[4]), int32(a[5]), int32(a[6])},
+			{int32(b[0]), int32(b[1]), int32(b[2])}, {int32(b[4]), int32(b[5]), int32(b[6])},
+		}
+	case s.gray != nil:
+		m := s.gray
+		i := m.PixOffset(x, y)
+		a := m.Pix[i : i+2 : i+2]
+		b := m.Pix[i+m.Stride : i+m.Stride+2 : i+m.Stride+2]
+		v0, v1, v2, v3 := int32(a[0]), int32(a[1]), int32(b[0]), int32(b[1])
+		*q = [4][3]int32{{v0, v0, v0}, {v1, v1, v1}, {v2, v2, v2}, {v3, v3, v3}}
+	default:
+		q[0], q[1] = s.at(x, y), s.at(x+1, y)
+		q[2], q[3] = s.at(x, y+1), s.at(x+1, y+1)
+	}
 }
 
 // at returns the colour of the pixel (x, y), which must be inside s.r.
