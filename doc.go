@@ -1,0 +1,97 @@
+// Package facematch tells whether two images show the same person, for
+// identity checks (KYC): hand it the photo from an identity document and a
+// selfie, get a calibrated match percentage and a verdict against a
+// threshold. It is pure Go (no cgo); the face detector cascades and the
+// MobileFaceNet model are compiled into the binary.
+//
+// # Comparing two images
+//
+// Create one Matcher and share it: it is safe for concurrent use, and the
+// same inputs always give bit-identical results.
+//
+//	m, err := facematch.New(nil) // nil: default options
+//	if err != nil { ... }
+//	res, err := m.Compare(ctx,
+//		facematch.File("id_card.jpg"),                     // image1: the reference
+//		facematch.URL("https://example.com/selfie.png"),   // image2
+//		nil)                                               // threshold 0.70
+//	if err != nil { ... }
+//	fmt.Println(res.Match, res.PercentageText()) // true 97.12%
+//
+// Each image is a Source: Bytes, Reader, File, URL or an already decoded
+// Image, in any combination. Encoded images are sniffed from their content
+// (JPEG and PNG only; the JPEG EXIF orientation is applied), limited to
+// Options.MaxImageBytes (6 MB) while being read, and refused from their
+// header when they announce too many pixels (Options.MaxPixels, 40 million).
+//
+// The pipeline is decode → detect (package detect: boxes and five
+// landmarks) → align (package align: 112x112 crop) → embed (package embed:
+// 192-d MobileFaceNet embedding) → compare (package compare: cosine
+// similarity, calibrated percentage, threshold). image1 contributes its
+// largest face; every face of image2 is compared with it and the most
+// similar one is used, so a selfie holding the ID card, or a group photo,
+// still works. The Result reports, for both images, every face found
+// (box, five landmarks, detector score), which one was used and its aligned
+// crop.
+//
+// # Percentage and threshold
+//
+// Result.Similarity is the raw cosine similarity of the two embeddings;
+// Result.Percentage maps it through a logistic calibration (see package
+// compare) to a confidence in [0, 100], and
+//
+//	Match = Percentage/100 >= Threshold
+//
+// The threshold is a fraction in [0.70, 0.95] (CompareOptions.Threshold; 0
+// means the default 0.70). The calibration places 0.70 at the cosine where
+// 0.1 % of impostor pairs are accepted; higher thresholds accept fewer
+// impostors and reject more genuine pairs. Package compare documents the
+// calibration and what each threshold means.
+//
+// # URL images
+//
+// URL sources are fetched with GET: http and https only, Options.FetchTimeout
+// (15 s) for the whole transfer, at most 3 redirects. Unless
+// Options.AllowPrivateURLs is set, every connection — the first and each
+// redirect's — is refused when the address it is about to connect to, after
+// DNS resolution, is loopback, private, link-local, unspecified, multicast or
+// another non-public range. The check runs in the dialer on the address
+// actually dialled, so DNS rebinding cannot get around it, and proxies are
+// not used.
+//
+// # Errors
+//
+// Every error a caller can cause wraps one of the exported sentinels below;
+// test with errors.Is. Errors about one image of Compare are an
+// *ImageError whose Image field (1 or 2) says which, and whose message
+// starts with "image1: " or "image2: ".
+//
+//	error                 cause                                              HTTP analogue
+//	ErrInvalidThreshold   threshold outside [0.70, 0.95] (or NaN)            400
+//	ErrUnsupportedFormat  content is not JPEG or PNG                         415
+//	ErrTooLarge           more than MaxImageBytes (6 MB) of image data       413
+//	ErrImageTooLarge      header announces more than MaxPixels pixels        413
+//	ErrCorruptImage       empty, truncated or undecodable image              422
+//	ErrNoFace             no usable face in the image                        422
+//	ErrInvalidURL         not an absolute http(s) URL (also on redirect)     400
+//	ErrForbiddenURL       URL or redirect leads to a non-public address      400
+//	ErrFetch              connection/DNS error, non-2xx, > 3 redirects       502
+//	ErrFetchTimeout       fetch exceeded FetchTimeout or the ctx deadline    504
+//	ErrNotAligned         EmbedAligned: image is not 112x112                 400
+//	ErrNilSource          nil Source, Image(nil), Reader(nil)                400
+//	ErrInvalidOptions     New: an Options field is out of range              -
+//	ErrInternal           a bug: recovered panic, engine failure             500
+//
+// A missing or unreadable File is reported with the os error
+// (errors.Is(err, fs.ErrNotExist)); a cancelled context with ctx.Err().
+// No panic escapes the package: panics are recovered at the API boundary and
+// returned as ErrInternal.
+//
+// # Other entry points
+//
+// Matcher.Detect returns the decoded image and all its faces (none is not an
+// error); Matcher.Embed returns the embedding of the largest face (a face
+// template to store); Matcher.EmbedAligned embeds an already aligned crop.
+// The command cmd/facematch exposes Compare, Embed and Detect on the command
+// line and serves the HTTP API.
+package facematch
