@@ -477,8 +477,18 @@ func TestOrientGeneric(t *testing.T) {
 			gray.Set(x, y, c)
 		}
 	}
+	ycc420 := func(r image.Rectangle) *image.YCbCr {
+		m := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 29)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*53+7), uint8(200-i*31)
+		}
+		return m
+	}
 	w, h := 7, 4
-	for _, in := range []image.Image{src, rgba, ycc, gray} {
+	for _, in := range []image.Image{src, rgba, ycc, gray, ycc420(src.Rect), ycc420(src.Rect.Add(image.Pt(1, 0)))} {
 		for o := 1; o <= 8; o++ {
 			out := Orient(in, o)
 			b := in.Bounds()

@@ -61,13 +61,20 @@ func Orient(img image.Image, o int) image.Image {
 	px := dst.Pix
 	switch src := img.(type) {
 	case *image.YCbCr:
+		hs, vs, ok := chromaShifts(src.SubsampleRatio)
+		if !ok || src.Rect.Min.X < 0 || src.Rect.Min.Y < 0 { // shifts round like COffset only for x, y >= 0
+			orientGeneric(img, px, base, ax, ay)
+			break
+		}
 		for sy := 0; sy < h; sy++ {
 			y := b.Min.Y + sy
-			yi := src.YOffset(b.Min.X, y)
+			yrow := src.Y[src.YOffset(b.Min.X, y):]
+			crow := (y>>vs - src.Rect.Min.Y>>vs) * src.CStride
+			cb, cr := src.Cb[crow:], src.Cr[crow:]
 			d := base + sy*ay
 			for sx := 0; sx < w; sx++ {
-				ci := src.COffset(b.Min.X+sx, y)
-				r, g, bl := color.YCbCrToRGB(src.Y[yi+sx], src.Cb[ci], src.Cr[ci])
+				ci := (b.Min.X+sx)>>hs - src.Rect.Min.X>>hs
+				r, g, bl := color.YCbCrToRGB(yrow[sx], cb[ci], cr[ci])
 				p := px[4*d : 4*d+4 : 4*d+4]
 				p[0], p[1], p[2], p[3] = r, g, bl, 0xFF
 				d += ax
@@ -84,15 +91,41 @@ func Orient(img image.Image, o int) image.Image {
 			}
 		}
 	default:
-		for sy := 0; sy < h; sy++ {
-			d := base + sy*ay
-			for sx := 0; sx < w; sx++ {
-				c := color.RGBAModel.Convert(img.At(b.Min.X+sx, b.Min.Y+sy)).(color.RGBA)
-				p := px[4*d : 4*d+4 : 4*d+4]
-				p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
-				d += ax
-			}
-		}
+		orientGeneric(img, px, base, ax, ay)
 	}
 	return dst
+}
+
+// orientGeneric is Orient's path for any image type, through At.
+func orientGeneric(img image.Image, px []uint8, base, ax, ay int) {
+	b := img.Bounds()
+	for sy := 0; sy < b.Dy(); sy++ {
+		d := base + sy*ay
+		for sx := 0; sx < b.Dx(); sx++ {
+			c := color.RGBAModel.Convert(img.At(b.Min.X+sx, b.Min.Y+sy)).(color.RGBA)
+			p := px[4*d : 4*d+4 : 4*d+4]
+			p[0], p[1], p[2], p[3] = c.R, c.G, c.B, c.A
+			d += ax
+		}
+	}
+}
+
+// chromaShifts returns log2 of the horizontal and vertical chroma
+// subsampling factors of r (as image.YCbCr.COffset uses them).
+func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs int, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
 }
