@@ -69,8 +69,12 @@ const (
 	OpSub             Builtin = 41
 	OpDiv             Builtin = 42
 	OpSqueeze         Builtin = 43
+	OpExp             Builtin = 47
 	OpPRelu           Builtin = 54
 	OpMaximum         Builtin = 55
+	OpNeg             Builtin = 59
+	OpSum             Builtin = 74
+	OpReduceMax       Builtin = 82
 	OpAbs             Builtin = 101
 )
 
@@ -81,6 +85,7 @@ var builtinNames = map[Builtin]string{
 	OpMul: "MUL", OpRelu: "RELU", OpRelu6: "RELU6", OpReshape: "RESHAPE", OpSoftmax: "SOFTMAX",
 	OpTanh: "TANH", OpPad: "PAD", OpTranspose: "TRANSPOSE", OpMean: "MEAN", OpSub: "SUB",
 	OpDiv: "DIV", OpSqueeze: "SQUEEZE", OpPRelu: "PRELU", OpMaximum: "MAXIMUM", OpAbs: "ABS",
+	OpExp: "EXP", OpNeg: "NEG", OpSum: "SUM", OpReduceMax: "REDUCE_MAX",
 }
 
 func (b Builtin) String() string {
