@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/facematch/facematch/bench/internal/eval"
+	"github.com/facematch/facematch/bench/internal/pipeline"
+	"github.com/facematch/facematch/bench/internal/runner"
+	"github.com/facematch/facematch/compare"
+	"github.com/facematch/facematch/internal/sharedtest"
+)
+
+// Floors for fold 1 of LFW (300 genuine + 300 impostor pairs) run end to end
+// with the default pipeline (detector landmarks, central face, flip
+// augmentation). With a single fold the threshold is chosen on the fold
+// itself, so the accuracy is in-sample.
+//
+// Measured (TODO measured figures): see the comment on each floor.
+const (
+	oneFoldMinAccuracy = 0.985 // TODO
+	oneFoldMinAUC      = 0.995 // TODO
+	oneFoldMinTAR1e2   = 0.95  // TODO
+	oneFoldMaxNoFace   = 3     // TODO
+)
+
+// TestLFWOneFold is the CI accuracy guard: it runs fold 1 of LFW through
+// decode → detect → align → embed and fails when accuracy regresses.
+func TestLFWOneFold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the LFW fold in -short mode (about 1100 images through the full pipeline)")
+	}
+	dir := sharedtest.Path(t, "datasets", "lfw")
+	pairs, err := eval.ReadPairs(filepath.Join(dir, "pairs.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs = eval.FirstFolds(pairs, 1)
+	if len(pairs) != 600 {
+		t.Fatalf("fold 1 has %d pairs, want 600", len(pairs))
+	}
+	pl, err := pipeline.New(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := runner.Run(context.Background(), pairs, pl.Embed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.Evaluate(scores, compare.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fold 1: accuracy %.2f%% (threshold %.4f), AUC %.5f, TAR %.2f%% @ FAR 1e-2, %.2f%% @ FAR 1e-3, %d no-face images %v, %.0f s",
+		100*r.Accuracy, r.FoldThresholds[0], r.AUC, 100*r.TAR1e2, 100*r.TAR1e3, r.NoFace, r.NoFaceImages, r.Seconds)
+	if r.Accuracy < oneFoldMinAccuracy {
+		t.Errorf("accuracy %.2f%% < floor %.2f%%", 100*r.Accuracy, 100*oneFoldMinAccuracy)
+	}
+	if r.AUC < oneFoldMinAUC {
+		t.Errorf("AUC %.5f < floor %.5f", r.AUC, oneFoldMinAUC)
+	}
+	if r.TAR1e2 < oneFoldMinTAR1e2 {
+		t.Errorf("TAR at FAR 1e-2 %.2f%% < floor %.2f%%", 100*r.TAR1e2, 100*oneFoldMinTAR1e2)
+	}
+	if r.NoFace > oneFoldMaxNoFace {
+		t.Errorf("%d images without a face %v, at most %d allowed", r.NoFace, r.NoFaceImages, oneFoldMaxNoFace)
+	}
+}
