@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,8 +95,11 @@ func compareVec(t *testing.T, what string, got []float32, want []float64, maxAbs
 }
 
 // TestGoldenMobileFaceNet checks the engine against embeddings the real TFLite
-// runtime computed: raw outputs (plain and mirrored) within 1e-3 and cosine
-// ≥ 0.99999, and the flip-TTA and plain normalised embeddings.
+// runtime computed for eight 112x112 inputs: the raw outputs of the image and
+// of its mirror within 1e-3 (max abs) and cosine ≥ 0.99999, and the flip-TTA
+// and plain L2-normalised embeddings that Embed returns. The Embed checks run
+// on the first cases only (they reuse the same forward passes, which matters
+// under CPU emulation); -short also trims the raw checks to three inputs.
 func TestGoldenMobileFaceNet(t *testing.T) {
 	gs, imgs := goldenCases(t)
 	e, err := New(&Options{Workers: 1})
@@ -107,8 +111,20 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, g := range gs {
+		if testing.Short() && i >= 3 {
+			break
+		}
 		t.Run(strings.TrimSuffix(g.Image, ".png"), func(t *testing.T) {
 			img := imgs[i]
+			in := e.preprocessed(t, img)
+			if math.Abs(in.sum-g.InputCheck.Sum) > 1e-3 {
+				t.Errorf("input tensor sum %v, reference %v", in.sum, g.InputCheck.Sum)
+			}
+			for k, v := range g.InputCheck.First6 {
+				if float64(in.first[k]) != v {
+					t.Errorf("input[%d] = %v, reference %v", k, in.first[k], v)
+				}
+			}
 			raw, err := e.Raw(img, false)
 			if err != nil {
 				t.Fatal(err)
@@ -119,6 +135,9 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareVec(t, "flip raw", rawFlip, g.Flip.Raw, 1e-3, 0.99999)
+			if i >= 2 {
+				return
+			}
 			tta, err := e.Embed(img)
 			if err != nil {
 				t.Fatal(err)
@@ -129,6 +148,44 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareVec(t, "plain l2", l2, g.L2, 1e-4, 0.99999)
+			// Embed is exactly the normalised raw output(s).
+			want := make([]float32, Dim)
+			sum := make([]float32, Dim)
+			for k := range sum {
+				sum[k] = raw[k] + rawFlip[k]
+			}
+			l2normalize(want, sum)
+			if !slices.Equal(tta, want) {
+				t.Error("Embed with flip is not normalise(raw + raw of mirror)")
+			}
+			l2normalize(want, raw)
+			if !slices.Equal(l2, want) {
+				t.Error("Embed without flip is not normalise(raw)")
+			}
 		})
 	}
+}
+
+type inputSummary struct {
+	first [6]float32
+	sum   float64
+}
+
+// preprocessed returns a summary of the input tensor Embed builds for img.
+func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
+	t.Helper()
+	w, err := e.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.put(w)
+	if err := w.load(img, false); err != nil {
+		t.Fatal(err)
+	}
+	var s inputSummary
+	copy(s.first[:], w.inData)
+	for _, v := range w.inData {
+		s.sum += float64(v)
+	}
+	return s
 }
