@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"net"
 	"net/http"
@@ -111,6 +112,24 @@ func flatPNG(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// jpegBomb is a real 16x16 JPEG whose SOF0 header is patched to announce
+// w x h pixels.
+func jpegBomb(t testing.TB, w, h uint16) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 16, 16)), nil); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte{0xFF, 0xC0})
+	if i < 0 {
+		t.Fatal("no SOF0 marker")
+	}
+	binary.BigEndian.PutUint16(b[i+5:], h)
+	binary.BigEndian.PutUint16(b[i+7:], w)
+	return b
+}
+
 // pngBomb is a valid PNG signature and IHDR for a w x h RGBA image with a
 // tiny IDAT: decoding it fully would need w*h*4 bytes.
 func pngBomb(w, h uint32) []byte {
@@ -179,7 +198,9 @@ func TestEndToEnd(t *testing.T) {
 		{"0-byte part", ts, up1("a.jpg", nil), up2("b.jpg", congress), -1, CodeCorruptImage, "image1", 0},
 		{"GIF", ts, up1("a.gif", gif), up2("b.jpg", congress), -1, CodeUnsupportedFormat, "image1", 0},
 		{"text file", ts, up1("a.jpg", portrait), up2("b.txt", []byte("hello, this is not an image")), -1, CodeUnsupportedFormat, "image2", 0},
-		{"20000x20000 PNG bomb", ts, up1("a.jpg", portrait), up2("bomb.png", pngBomb(20000, 20000)), -1, CodeImageDimensions, "image2", 2 * time.Second},
+		{"20000x20000 PNG bomb refused fast", ts, up1("bomb.png", pngBomb(20000, 20000)), up2("b.png", flatPNG(t, 64, 64)), -1, CodeImageDimensions, "image1", 2 * time.Second},
+		{"PNG bomb as image2", ts, up1("a.jpg", portrait), up2("bomb.png", pngBomb(20000, 20000)), -1, CodeImageDimensions, "image2", 0},
+		{"JPEG bomb header", ts, up1("a.jpg", portrait), up2("bomb.jpg", jpegBomb(t, 60000, 60000)), -1, CodeImageDimensions, "image2", 0},
 		{"private URL refused", strict, up1("a.jpg", portrait), url2("/img/congress.jpg"), -1, CodeForbiddenURL, "image2", 0},
 		{"link-local URL refused", strict, field(FieldImage1, "http://169.254.169.254/latest/meta-data"), up2("b.jpg", portrait), -1, CodeForbiddenURL, "image1", 0},
 		{"redirect loop", ts, url1("/loop"), up2("b.jpg", portrait), -1, CodeFetchFailed, "image1", 0},
