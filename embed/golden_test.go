@@ -189,3 +189,23 @@ func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
 	}
 	return s
 }
+
+// TestGoldenPortableKernel runs the pure-Go kernels (the ones arm64 and other
+// platforms use) against the reference on two inputs, also on amd64.
+func TestGoldenPortableKernel(t *testing.T) {
+	gs, imgs := goldenCases(t)
+	saved := useAVX2
+	useAVX2 = false
+	defer func() { useAVX2 = saved }()
+	e, err := New(&Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		raw, err := e.Raw(imgs[i], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareVec(t, gs[i].Image+" raw (pure Go)", raw, gs[i].Raw, 1e-3, 0.99999)
+	}
+}
