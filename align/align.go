@@ -150,10 +150,11 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 	s := newSource(img)
 	r := s.r
 	// Column terms, as OpenCV's adelta/bdelta (on the stack for crop sizes).
-	var stack [2 * 256]int
+	// int64 keeps the fixed-point arithmetic exact on 32-bit platforms too.
+	var stack [2 * 256]int64
 	cols := stack[:]
 	if 2*w > len(cols) {
-		cols = make([]int, 2*w)
+		cols = make([]int64, 2*w)
 	}
 	far := false
 	for u := 0; u < w; u++ {
@@ -162,7 +163,7 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 			far = true
 			break
 		}
-		cols[2*u], cols[2*u+1] = int(math.RoundToEven(af)), int(math.RoundToEven(bf))
+		cols[2*u], cols[2*u+1] = int64(math.RoundToEven(af)), int64(math.RoundToEven(bf))
 	}
 	if far {
 		// Such a transform maps the output far outside any image: black.
@@ -186,17 +187,18 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 		}
 		// OpenCV: X0 = cvRound(row term) + round_delta,
 		// X = (X0 + adelta[u]) >> (AB_BITS - INTER_BITS).
-		X0 := int(math.RoundToEven(x0f)) + roundDelta
-		Y0 := int(math.RoundToEven(y0f)) + roundDelta
+		X0 := int64(math.RoundToEven(x0f)) + roundDelta
+		Y0 := int64(math.RoundToEven(y0f)) + roundDelta
 		for u := 0; u < w; u++ {
 			p := row[4*u : 4*u+4 : 4*u+4]
 			p[3] = 0xFF
 			X := (X0 + cols[2*u]) >> (abBits - interBits)
 			Y := (Y0 + cols[2*u+1]) >> (abBits - interBits)
-			x0, y0 := X>>interBits, Y>>interBits
-			if x0 >= r.Max.X || x0+1 < r.Min.X || y0 >= r.Max.Y || y0+1 < r.Min.Y {
+			x064, y064 := X>>interBits, Y>>interBits
+			if x064 >= int64(r.Max.X) || x064+1 < int64(r.Min.X) || y064 >= int64(r.Max.Y) || y064+1 < int64(r.Min.Y) {
 				continue // all four neighbours outside: black
 			}
+			x0, y0 := int(x064), int(y064)
 			fx, fy := int32(X&(interTab-1)), int32(Y&(interTab-1))
 			var q [4][3]int32 // (x0,y0), (x0+1,y0), (x0,y0+1), (x0+1,y0+1)
 			if x0 >= r.Min.X && x0+1 < r.Max.X && y0 >= r.Min.Y && y0+1 < r.Max.Y {

@@ -2,6 +2,7 @@ package imageio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -118,6 +119,16 @@ func Decode(data []byte, opts *Options) (img image.Image, f Format, err error) {
 		return nil, "", err
 	}
 	maxPixels, maxSide := opts.limits()
+
+	// PNG's IHDR is at a fixed place: check it before image/png does, whose
+	// DecodeConfig refuses very large sizes on 32-bit platforms as a format
+	// error ("dimension overflow") rather than a size.
+	if f == PNG && len(data) >= 24 && string(data[12:16]) == "IHDR" {
+		w, h := uint64(binary.BigEndian.Uint32(data[16:])), uint64(binary.BigEndian.Uint32(data[20:]))
+		if w > uint64(maxSide) || h > uint64(maxSide) || w*h > uint64(maxPixels) {
+			return nil, "", fmt.Errorf("%w: %dx%d (limits: %d pixels, %d per side)", ErrImageTooLarge, w, h, maxPixels, maxSide)
+		}
+	}
 
 	var cfg image.Config
 	err = protect(func() (err error) {
