@@ -241,10 +241,11 @@ func TestSlowURLNoLeak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the full pipeline; skipped with -short")
 	}
-	portrait := fixture(t, "obama_portrait_2012.jpg")
 	host := imageHost(t, nil)
 	_, ts, _ := newTestServer(t, realMatcher(t, true), nil)
-	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.jpg", portrait), field(FieldImage2, host.URL+"/drip"))...)
+	// image1 is small (128x128, one face) so the answer time is the fetch's.
+	small := fixture(t, "grace_hopper_128.jpg")
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.jpg", small), field(FieldImage2, host.URL+"/drip"))...)
 	// Warm up connections and lazily started goroutines.
 	expectCode(t, post(t, ts.URL+PathFaceMatch, ct, body, nil), CodeFetchTimeout)
 	http.DefaultClient.CloseIdleConnections()
