@@ -6,6 +6,7 @@ import (
 	"image"
 	"math"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -178,11 +179,13 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	if err := compare.CheckThreshold(threshold); err != nil {
 		return nil, err
 	}
-	// Decode and detect both images concurrently.
+	// Each image is decoded, searched for faces and its face(s) embedded in
+	// its own goroutine: image1 its largest usable face, image2 all of them.
 	var (
 		wg    sync.WaitGroup
 		imgs  [2]image.Image
 		faces [2][]detect.Face
+		embs  [2][]faceEmbedding
 		errs  [2]error
 	)
 	for i, src := range [2]Source{image1, image2} {
@@ -191,6 +194,10 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 			defer wg.Done()
 			defer recoverInternal(&errs[i])
 			imgs[i], faces[i], errs[i] = m.detect(ctx, src)
+			if errs[i] != nil {
+				return
+			}
+			embs[i], errs[i] = m.embedFaces(ctx, imgs[i], faces[i], i == 1)
 		}()
 	}
 	wg.Wait()
@@ -202,58 +209,95 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	res = &Result{Threshold: threshold}
 	for i := range imgs {
 		b := imgs[i].Bounds()
-		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces[i], Image: imgs[i]}
-		if len(faces[i]) == 0 {
-			return nil, &ImageError{Image: i + 1, Err: ErrNoFace}
-		}
+		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces[i], Image: imgs[i],
+			Used: embs[i][0].index, Crop: embs[i][0].crop}
 	}
-	// image1: its largest face that can be aligned.
-	var ref []float32
-	res.Images[0].Used = -1
-	for j, f := range faces[0] {
-		crop, err := align.Crop(imgs[0], f.Landmarks)
-		if err != nil {
-			continue
-		}
-		e, err := m.emb.Embed(crop)
-		if err != nil {
-			return nil, &ImageError{Image: 1, Err: fmt.Errorf("%w: %w", ErrInternal, err)}
-		}
-		ref, res.Images[0].Used, res.Images[0].Crop = e, j, crop
-		break
-	}
-	if ref == nil {
-		return nil, &ImageError{Image: 1, Err: fmt.Errorf("%w (%d faces found, none could be aligned)", ErrNoFace, len(faces[0]))}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// image2: every face, the most similar wins (ties: the larger face).
+	// image2: the face most similar to image1's wins (ties: the larger face).
+	ref := embs[0][0].vec
 	best := math.Inf(-1)
-	res.Images[1].Used = -1
-	for j, f := range faces[1] {
-		crop, err := align.Crop(imgs[1], f.Landmarks)
-		if err != nil {
-			continue
+	for _, e := range embs[1] {
+		if c := compare.Cosine(ref, e.vec); c > best {
+			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
-		e, err := m.emb.Embed(crop)
-		if err != nil {
-			return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w: %w", ErrInternal, err)}
-		}
-		if c := compare.Cosine(ref, e); c > best {
-			best, res.Images[1].Used, res.Images[1].Crop = c, j, crop
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	if res.Images[1].Used < 0 {
-		return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w (%d faces found, none could be aligned)", ErrNoFace, len(faces[1]))}
 	}
 	res.Similarity = best
 	res.Percentage = m.cal.Percentage(best)
 	res.Match = res.Percentage/100 >= threshold
 	return res, nil
+}
+
+// faceEmbedding is the embedding of faces[index] and its aligned crop.
+type faceEmbedding struct {
+	index int
+	crop  *image.RGBA
+	vec   []float32
+}
+
+// embedFaces embeds the largest usable face of img (all == false) or every
+// usable face (all == true, in parallel, in face order). Faces whose
+// landmarks cannot be aligned are skipped; none left is ErrNoFace.
+func (m *Matcher) embedFaces(ctx context.Context, img image.Image, faces []detect.Face, all bool) ([]faceEmbedding, error) {
+	if len(faces) == 0 {
+		return nil, ErrNoFace
+	}
+	embedOne := func(j int) (faceEmbedding, bool, error) {
+		crop, err := align.Crop(img, faces[j].Landmarks)
+		if err != nil {
+			return faceEmbedding{}, false, nil
+		}
+		vec, err := m.emb.Embed(crop)
+		if err != nil {
+			return faceEmbedding{}, false, fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+		return faceEmbedding{index: j, crop: crop, vec: vec}, true, nil
+	}
+	var out []faceEmbedding
+	if !all {
+		for j := range faces {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			e, ok, err := embedOne(j)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, e)
+				break
+			}
+		}
+	} else {
+		results := make([]faceEmbedding, len(faces))
+		oks := make([]bool, len(faces))
+		errs := make([]error, len(faces))
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for j := range faces {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				defer recoverInternal(&errs[j])
+				if errs[j] = ctx.Err(); errs[j] != nil {
+					return
+				}
+				results[j], oks[j], errs[j] = embedOne(j)
+			}()
+		}
+		wg.Wait()
+		for j := range faces {
+			if errs[j] != nil {
+				return nil, errs[j]
+			}
+			if oks[j] {
+				out = append(out, results[j])
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w (%d faces found, none could be aligned)", ErrNoFace, len(faces))
+	}
+	return out, nil
 }
 
 // detect loads src and finds its faces.
@@ -302,18 +346,11 @@ func (m *Matcher) Embed(ctx context.Context, src Source) (vec []float32, face de
 	if err != nil {
 		return nil, detect.Face{}, err
 	}
-	for _, f := range faces {
-		crop, err := align.Crop(img, f.Landmarks)
-		if err != nil {
-			continue
-		}
-		vec, err := m.emb.Embed(crop)
-		if err != nil {
-			return nil, detect.Face{}, fmt.Errorf("%w: %w", ErrInternal, err)
-		}
-		return vec, f, nil
+	embs, err := m.embedFaces(ctx, img, faces, false)
+	if err != nil {
+		return nil, detect.Face{}, err
 	}
-	return nil, detect.Face{}, ErrNoFace
+	return embs[0].vec, faces[embs[0].index], nil
 }
 
 // EmbedAligned returns the embedding of src taken as an already aligned
