@@ -224,12 +224,15 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 // source reads 8-bit RGB (composited over black) from an image, straight
 // from the pixel buffer for the common types.
 type source struct {
-	r     image.Rectangle
-	ycc   *image.YCbCr
-	rgba  *image.RGBA
-	nrgba *image.NRGBA
-	gray  *image.Gray
-	img   image.Image
+	r   image.Rectangle
+	ycc *image.YCbCr
+	// cshift: chroma indices of ycc by shifts hs, vs (known ratio, Min >= 0)
+	cshift bool
+	hs, vs int
+	rgba   *image.RGBA
+	nrgba  *image.NRGBA
+	gray   *image.Gray
+	img    image.Image
 }
 
 func newSource(img image.Image) *source {
@@ -237,6 +240,9 @@ func newSource(img image.Image) *source {
 	switch m := img.(type) {
 	case *image.YCbCr:
 		s.ycc = m
+		if m.Rect.Min.X >= 0 && m.Rect.Min.Y >= 0 {
+			s.hs, s.vs, s.cshift = chromaShifts(m.SubsampleRatio)
+		}
 	case *image.RGBA:
 		s.rgba = m
 	case *image.NRGBA:
@@ -276,10 +282,26 @@ func (s *source) quad(x, y int, q *[4][3]int32) {
 		b := m.Pix[i+m.Stride : i+m.Stride+2 : i+m.Stride+2]
 		v0, v1, v2, v3 := int32(a[0]), int32(a[1]), int32(b[0]), int32(b[1])
 		*q = [4][3]int32{{v0, v0, v0}, {v1, v1, v1}, {v2, v2, v2}, {v3, v3, v3}}
+	case s.ycc != nil && s.cshift:
+		m := s.ycc
+		yi := (y-m.Rect.Min.Y)*m.YStride + (x - m.Rect.Min.X)
+		ya := m.Y[yi : yi+2 : yi+2]
+		yb := m.Y[yi+m.YStride : yi+m.YStride+2 : yi+m.YStride+2]
+		cx0, cx1 := x>>s.hs-m.Rect.Min.X>>s.hs, (x+1)>>s.hs-m.Rect.Min.X>>s.hs
+		cy0, cy1 := (y>>s.vs-m.Rect.Min.Y>>s.vs)*m.CStride, ((y+1)>>s.vs-m.Rect.Min.Y>>s.vs)*m.CStride
+		q[0] = ycc(ya[0], m.Cb[cy0+cx0], m.Cr[cy0+cx0])
+		q[1] = ycc(ya[1], m.Cb[cy0+cx1], m.Cr[cy0+cx1])
+		q[2] = ycc(yb[0], m.Cb[cy1+cx0], m.Cr[cy1+cx0])
+		q[3] = ycc(yb[1], m.Cb[cy1+cx1], m.Cr[cy1+cx1])
 	default:
 		q[0], q[1] = s.at(x, y), s.at(x+1, y)
 		q[2], q[3] = s.at(x, y+1), s.at(x+1, y+1)
 	}
+}
+
+func ycc(y, cb, cr uint8) [3]int32 {
+	r, g, b := color.YCbCrToRGB(y, cb, cr)
+	return [3]int32{int32(r), int32(g), int32(b)}
 }
 
 // at returns the colour of the pixel (x, y), which must be inside s.r.
@@ -310,4 +332,25 @@ func (s *source) at(x, y int) [3]int32 {
 		r, g, b, _ := s.img.At(x, y).RGBA()
 		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
 	}
+}
+
+// chromaShifts returns log2 of the horizontal and vertical chroma
+// subsampling factors of r, as image.YCbCr.COffset uses them (for
+// coordinates >= 0, where shifting and dividing agree).
+func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs int, ok bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 0, 0, true
+	case image.YCbCrSubsampleRatio422:
+		return 1, 0, true
+	case image.YCbCrSubsampleRatio420:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio440:
+		return 0, 1, true
+	case image.YCbCrSubsampleRatio411:
+		return 2, 0, true
+	case image.YCbCrSubsampleRatio410:
+		return 2, 1, true
+	}
+	return 0, 0, false
 }
