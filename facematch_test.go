@@ -191,6 +191,9 @@ func TestSourcesAgree(t *testing.T) {
 	}
 	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {
+			if testing.Short() && name != "URL" && name != "Reader" {
+				t.Skip("-short: only the URL and Reader sources")
+			}
 			got, err := m.Compare(context.Background(), src, File(other), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -451,6 +454,9 @@ func TestEmbedAlignedGolden(t *testing.T) {
 // TestImageSourceOffset: an image whose bounds do not start at (0, 0)
 // gives the same similarity as its copy at the origin.
 func TestImageSourceOffset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two extra comparisons: skipped in -short mode")
+	}
 	m := newTestMatcher(t)
 	img, _, err := imageio.Decode(readFile(t, testdata(t, "astronaut.jpg")), nil)
 	if err != nil {

@@ -140,6 +140,9 @@ func TestCompareCommand(t *testing.T) {
 		}
 	})
 	t.Run("human no match", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short")
+		}
 		code, out, _ := cliRun("compare", a, hopper)
 		if code != 1 || !strings.HasPrefix(out, "NO MATCH: ") {
 			t.Fatalf("exit %d\n%s", code, out)
@@ -171,6 +174,9 @@ func TestCompareCommand(t *testing.T) {
 		}
 	})
 	t.Run("json no match", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short")
+		}
 		code, out, _ := cliRun("compare", "--json", a, hopper)
 		v := decodeCompare(t, out)
 		if code != 1 || v.Match == nil || *v.Match {
@@ -178,6 +184,9 @@ func TestCompareCommand(t *testing.T) {
 		}
 	})
 	t.Run("annotate", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("-short")
+		}
 		p := filepath.Join(t.TempDir(), "out.png")
 		code, out, errs := cliRun("compare", "--annotate", p, a, moved)
 		if code != 0 {
@@ -304,6 +313,9 @@ func TestEmbedCommand(t *testing.T) {
 	}
 	if v.Dim != 192 || len(v.Embedding) != v.Dim || v.Model == "" || v.Face == nil || math.Abs(n-1) > 1e-4 {
 		t.Fatalf("dim %d, %d values, norm² %v, model %q, face %v", v.Dim, len(v.Embedding), n, v.Model, v.Face)
+	}
+	if testing.Short() {
+		return
 	}
 	// Human output: the same numbers, space separated.
 	code, human, _ := cliRun("embed", a)
