@@ -19,6 +19,7 @@
 //     image/jpeg ignores. All eight values are handled: 2 mirror, 3 rotate
 //     180, 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate
 //     90 counter-clockwise. The result is what a photo viewer displays.
+//     Orient applies an orientation to any image.Image on its own.
 //
 // When no reorientation is needed the decoder's own image is returned
 // unchanged (usually *image.YCbCr for JPEG, *image.Gray for grey JPEGs, and

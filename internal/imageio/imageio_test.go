@@ -600,3 +600,49 @@ func abs(v int) int {
 	}
 	return v
 }
+
+// TestSharedFixtures decodes every photo in ../shared/fixtures and checks
+// the format and the (upright) size listed in FIXTURES.md.
+func TestSharedFixtures(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Format
+		w, h int
+	}{
+		{"astronaut_eileen_collins.png", PNG, 512, 512},
+		{"cameraman_cc0.png", PNG, 512, 512},
+		{"obama_portrait_2012.jpg", JPEG, 910, 1137},
+		{"obama_congress_2009.jpg", JPEG, 626, 1200},
+		{"obama_blue_room_2010.jpg", JPEG, 1434, 2333},
+		{"biden_blue_room_2010.jpg", JPEG, 970, 2204},
+		{"obama_biden_two_faces.jpg", JPEG, 1126, 661},
+		{"obama_partial_face.jpg", JPEG, 491, 1137},
+		{"group_solvay_1927_gray.png", PNG, 1280, 926},
+		{"grace_hopper_128.jpg", JPEG, 128, 128},
+		{"grace_hopper_128_exif_orientation6.jpg", JPEG, 128, 128},
+		{"grace_hopper_128_exif_orientation3.jpg", JPEG, 128, 128},
+		{"noface_coffee.png", PNG, 600, 400},
+		{"noface_rocket.jpg", JPEG, 640, 427},
+		{"noface_hubble_deep_field.jpg", JPEG, 1000, 872},
+		{"noface_cat_chelsea.png", PNG, 451, 300},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(sharedtest.Path(t, "fixtures", tc.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, f, err := Decode(data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f != tc.f || img.Bounds() != image.Rect(0, 0, tc.w, tc.h) {
+				t.Errorf("got %s %v, want %s %dx%d", f, img.Bounds(), tc.f, tc.w, tc.h)
+			}
+			// Any prefix that cuts the file short is refused as corrupt.
+			if _, _, err := Decode(data[:len(data)*3/4], nil); !errors.Is(err, ErrCorruptImage) {
+				t.Errorf("truncated to 3/4: %v", err)
+			}
+		})
+	}
+}
