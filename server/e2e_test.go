@@ -275,18 +275,18 @@ func TestClientDisconnect(t *testing.T) {
 		"\r\nContent-Length: 100000\r\n\r\n"))
 	_, _ = conn.Write(body[:len(body)-10])
 	deadline := time.Now().Add(2 * time.Second)
-	for len(s.slots) == 0 && time.Now().Before(deadline) {
+	for len(s.uploads) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if len(s.slots) != 1 {
-		t.Fatal("the half-sent request does not hold the slot")
+	if len(s.uploads) != 1 || len(s.slots) != 0 {
+		t.Fatalf("the half-sent request holds %d upload and %d compare slots, want 1 and 0", len(s.uploads), len(s.slots))
 	}
 	conn.Close()
 	deadline = time.Now().Add(2 * time.Second)
-	for len(s.slots) != 0 && time.Now().Before(deadline) {
+	for len(s.uploads) != 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if len(s.slots) != 0 {
+	if len(s.uploads) != 0 {
 		t.Fatal("slot not released after the client went away")
 	}
 }

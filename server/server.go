@@ -53,6 +53,13 @@ type Options struct {
 	// MaxConcurrent is the number of face-match requests processed at
 	// once; more get 503 with Retry-After at once. 0 = runtime.NumCPU().
 	MaxConcurrent int
+	// MaxUploads is the number of face-match requests admitted at once,
+	// whether their body is still arriving or they are being compared.
+	// More are refused with
+	// 503 before their body is read, which bounds memory to about
+	// MaxUploads × BodyLimit. Values below MaxConcurrent (0 included)
+	// mean 4 × MaxConcurrent.
+	MaxUploads int
 	// MaxImageBytes caps each uploaded image. 0 = 6 MB. (The cap on URL
 	// images is the Matcher's, facematch.Options.MaxImageBytes.)
 	MaxImageBytes int64
@@ -77,7 +84,8 @@ const DefaultRequestTimeout = 60 * time.Second
 // concurrent use.
 type Server struct {
 	matcher    atomic.Pointer[matcherBox]
-	slots      chan struct{}
+	slots      chan struct{} // compare slots (MaxConcurrent)
+	uploads    chan struct{} // requests admitted (MaxUploads)
 	maxImage   int64
 	timeout    time.Duration
 	retryAfter string
@@ -104,6 +112,9 @@ func New(m Matcher, opts *Options) *Server {
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = runtime.NumCPU()
 	}
+	if o.MaxUploads < o.MaxConcurrent {
+		o.MaxUploads = 4 * o.MaxConcurrent
+	}
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = DefaultMaxImageBytes
 	}
@@ -118,6 +129,7 @@ func New(m Matcher, opts *Options) *Server {
 	}
 	s := &Server{
 		slots:      make(chan struct{}, o.MaxConcurrent),
+		uploads:    make(chan struct{}, o.MaxUploads),
 		maxImage:   o.MaxImageBytes,
 		timeout:    o.RequestTimeout,
 		retryAfter: strconv.Itoa(int(math.Ceil(o.RetryAfter.Seconds()))),
@@ -277,24 +289,16 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &lg, CodeNotReady, "")
 		return
 	}
-	// Concurrency limit: a request that finds no free slot is refused at
-	// once, before its body is read, so memory stays bounded.
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		w.Header().Set("Retry-After", s.retryAfter)
-		w.Header().Set("Connection", "close")
-		s.fail(w, &lg, CodeOverloaded, "")
+	// Two limits keep memory bounded and the cores busy with real work:
+	// at most MaxUploads requests are being received or processed (one
+	// more is refused before its body is read), and at most MaxConcurrent
+	// are compared at once (one more is refused once its body is in). A
+	// slow uploader thus holds an upload slot, never a compare slot.
+	if !tryAcquire(s.uploads) {
+		s.overloaded(w, &lg)
 		return
 	}
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-s.slots
-		}
-	}
-	defer func() { release() }()
+	defer func() { <-s.uploads }()
 
 	r.Body = http.MaxBytesReader(w, r.Body, BodyLimit(s.maxImage))
 	req, err := ParseRequest(r, s.maxImage)
@@ -310,17 +314,21 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	lg.ref = req.ReferenceID
 	lg.img = [2]string{req.Image1.Kind(), req.Image2.Kind()}
 
+	if !tryAcquire(s.slots) {
+		s.overloaded(w, &lg)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 	defer cancel()
 	// Compare runs in its own goroutine so the deadline is honoured even
-	// if the matcher does not watch ctx; that goroutine keeps the slot
-	// until it returns, so abandoned work still counts against the limit.
+	// if the matcher does not watch ctx; that goroutine keeps the compare
+	// slot until it returns, so abandoned work still counts against the
+	// limit.
 	type outcome struct {
 		res *facematch.Result
 		err error
 	}
 	done := make(chan outcome, 1)
-	released = true // the goroutine owns the slot now
 	go func() {
 		defer func() { <-s.slots }()
 		defer func() {
@@ -374,6 +382,23 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		},
 		ResponseKey: SuccessKey,
 	})
+}
+
+func tryAcquire(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// overloaded answers 503 with Retry-After and closes the connection (the
+// unread body is not worth draining).
+func (s *Server) overloaded(w http.ResponseWriter, lg *reqLog) {
+	w.Header().Set("Retry-After", s.retryAfter)
+	w.Header().Set("Connection", "close")
+	s.fail(w, lg, CodeOverloaded, "")
 }
 
 // fail writes a FAILURE envelope.

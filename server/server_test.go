@@ -1,13 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -505,5 +508,74 @@ func TestLogLine(t *testing.T) {
 	}
 	if strings.Contains(lb.String(), string(marker)) {
 		t.Error("image bytes in the log")
+	}
+}
+
+// TestSlowUploaders: clients that send their body slowly hold upload slots
+// only; a complete request is still compared, and once every upload slot
+// is taken the next request is refused at once.
+func TestSlowUploaders(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, MaxUploads: 3})
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 2 {
+		c, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		_, _ = c.Write([]byte("POST " + PathFaceMatch + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + ct +
+			"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"))
+		_, _ = c.Write(body[:100])
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(s.uploads) != 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(s.uploads) != 2 {
+		t.Fatalf("%d uploads in progress, want 2", len(s.uploads))
+	}
+	// The only compare slot is free: a complete request goes through.
+	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Fatalf("complete request behind slow uploaders: %d %+v", e.status, e.Response)
+	}
+	// Fill the last upload slot, then the next request is refused fast.
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns = append(conns, c)
+	_, _ = c.Write([]byte("POST " + PathFaceMatch + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + ct +
+		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"))
+	for len(s.uploads) != 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeOverloaded)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("503 took %v", d)
+	}
+	// The slow clients finish: all three are answered.
+	for i, c := range conns {
+		if i < 2 {
+			_, _ = c.Write(body[100:])
+		} else {
+			_, _ = c.Write(body)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("slow client %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("slow client %d: status %d", i, resp.StatusCode)
+		}
 	}
 }

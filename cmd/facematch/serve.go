@@ -46,6 +46,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port)")
 	maxConc := fs.Int("max-concurrent", runtime.NumCPU(), "face-match requests processed at once; more get 503 with Retry-After")
+	maxUploads := fs.Int("max-uploads", 0, "face-match requests admitted at once, bodies still arriving included; more get 503 before their body is read (default 4 × max-concurrent)")
 	allowPrivate := fs.Bool("allow-private-urls", false, "let image URLs reach loopback, private and link-local addresses (refused by default)")
 	reqTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "processing deadline of one request")
 	fetchTimeout := fs.Duration("fetch-timeout", facematch.DefaultFetchTimeout, "deadline of one image URL fetch")
@@ -77,7 +78,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "facematch serve: unexpected arguments %q\n", fs.Args())
 		return exitError
 	}
-	if *maxConc < 1 || *reqTimeout <= 0 || *fetchTimeout <= 0 || *shutdownTimeout < 0 {
+	if *maxConc < 1 || *maxUploads < 0 || *reqTimeout <= 0 || *fetchTimeout <= 0 || *shutdownTimeout < 0 {
 		fmt.Fprintln(stderr, "facematch serve: --max-concurrent must be ≥ 1 and the timeouts positive")
 		return exitError
 	}
@@ -106,6 +107,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	srv := server.New(nil, &server.Options{
 		MaxConcurrent:  *maxConc,
+		MaxUploads:     *maxUploads,
 		RequestTimeout: *reqTimeout,
 		ClientID:       *clientID,
 		ClientSecret:   secret,
