@@ -41,10 +41,14 @@
 // temporary files by the standard library's form parser): each image is
 // read up to MaxImageBytes+1 bytes and refused with 413 beyond, the whole
 // body is capped with http.MaxBytesReader at BodyLimit, text fields are
-// read up to 4 KB, and at most 16 parts are accepted. A fixed number of
-// requests (Options.MaxConcurrent, default the number of CPUs) are
-// processed at once; one more is refused with 503 and Retry-After before
-// its body is read, so memory stays bounded under load. Each request has a
+// read up to 4 KB, and at most 16 parts are accepted. Two limits keep the
+// service responsive under load: at most Options.MaxConcurrent requests
+// (default the number of CPUs) are compared at once, and at most
+// Options.MaxUploads (default 4 × MaxConcurrent) are admitted at all,
+// bodies still arriving included. A request beyond either limit is refused
+// at once with 503 and Retry-After — beyond MaxUploads before its body is
+// read, so memory stays bounded (about MaxUploads × BodyLimit) and slow
+// uploaders never hold a compare slot. Each request has a
 // processing deadline (Options.RequestTimeout); a Matcher that overruns it
 // is answered 503 and keeps its slot until it really returns. Panics are
 // recovered and answered 500 without detail. NewHTTPServer sets the read,
