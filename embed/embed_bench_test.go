@@ -48,6 +48,17 @@ func BenchmarkEmbed(b *testing.B) {
 			}
 		}
 	})
+	b.Run("single-portable", func(b *testing.B) {
+		saved := useAsm
+		useAsm = false
+		defer func() { useAsm = saved }()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := plain.EmbedInto(dst, img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("parallel", func(b *testing.B) {
 		par, err := New(&Options{DisableFlip: true})
 		if err != nil {

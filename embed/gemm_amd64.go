@@ -15,17 +15,19 @@ func fmaVec(dst, x, w *float32, n int)
 //go:noescape
 func biasSlopeVec(dst, bias, slope *float32, n, mode int)
 
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+// useAsm selects the assembly kernels; tests turn it off to check the
+// portable ones.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 
 var kernelName = func() string {
-	if useAVX2 {
+	if useAsm {
 		return "avx2"
 	}
 	return "go"
 }()
 
 func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
-	if !useAVX2 || k == 0 {
+	if !useAsm || k == 0 {
 		kernelGo(k, rows, b, c, ldc, bias, slope, mode)
 		return
 	}
@@ -46,7 +48,7 @@ func vecFMA(dst, x, w []float32) {
 	n := len(dst)
 	x, w = x[:n], w[:n]
 	v := n &^ 7
-	if useAVX2 && v > 0 {
+	if useAsm && v > 0 {
 		fmaVec(&dst[0], &x[0], &w[0], v)
 	} else {
 		v = 0
@@ -59,7 +61,7 @@ func vecBiasSlope(dst, bias, slope []float32, mode int) {
 	n := len(dst)
 	bias = bias[:n]
 	v := n &^ 7
-	if useAVX2 && v > 0 {
+	if useAsm && v > 0 {
 		sp := &bias[0]
 		if mode != 0 {
 			slope = slope[:n]

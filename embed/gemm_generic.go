@@ -1,4 +1,4 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package embed
 
@@ -11,4 +11,5 @@ func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []f
 func vecFMA(dst, x, w []float32) { vecFMAGo(dst, x, w) }
 
 func vecBiasSlope(dst, bias, slope []float32, mode int) { vecBiasSlopeGo(dst, bias, slope, mode) }
-var useAVX2 = false
+
+var useAsm = false // no assembly kernels on this platform

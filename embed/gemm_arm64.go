@@ -1,0 +1,49 @@
+package embed
+
+// NEON kernels in gemm_arm64.s (Advanced SIMD is mandatory on arm64). The Go
+// wrappers check every bound the assembly relies on; the bias/PReLU epilogue
+// runs in Go on the finished tile.
+
+//go:noescape
+func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int)
+
+//go:noescape
+func fmaVec(dst, x, w *float32, n int)
+
+// useAsm selects the assembly kernels; tests turn it off to check the
+// portable ones.
+var useAsm = true
+
+var kernelName = "neon"
+
+func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
+	if !useAsm || k == 0 {
+		kernelGo(k, rows, b, c, ldc, bias, slope, mode)
+		return
+	}
+	a0, a1, a2, a3 := rows[0][:k], rows[1][:k], rows[2][:k], rows[3][:k]
+	_ = b[k*nr-1]
+	_ = c[3*ldc+nr-1]
+	kernel4x16(k, &a0[0], &a1[0], &a2[0], &a3[0], &b[0], &c[0], ldc)
+	if mode == 0 {
+		slope = nil
+	}
+	for r := 0; r < mr; r++ {
+		vecBiasSlopeGo(c[r*ldc:r*ldc+nr], bias, slope, mode)
+	}
+}
+
+// vecFMA computes dst[i] += x[i]·w[i].
+func vecFMA(dst, x, w []float32) {
+	n := len(dst)
+	x, w = x[:n], w[:n]
+	v := n &^ 15
+	if useAsm && v > 0 {
+		fmaVec(&dst[0], &x[0], &w[0], v)
+	} else {
+		v = 0
+	}
+	vecFMAGo(dst[v:], x[v:], w[v:])
+}
+
+func vecBiasSlope(dst, bias, slope []float32, mode int) { vecBiasSlopeGo(dst, bias, slope, mode) }
