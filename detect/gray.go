@@ -155,3 +155,23 @@ func (g grayImage) bilinear(x, y float64) uint8 {
 	v := (p00*(1-fx)+p01*fx)*(1-fy) + (p10*(1-fx)+p11*fx)*fy
 	return uint8(v + 0.5)
 }
+
+// patch resamples a side x side square of g centred on (cx, cy) (pixel-centre
+// coordinates) and turned by theta radians, so that the patch's x axis runs
+// along direction theta in g. toSrc maps patch coordinates to g's.
+func (g grayImage) patch(cx, cy, theta float64, side int) (grayImage, func(x, y float64) (float64, float64)) {
+	sin, cos := math.Sincos(theta)
+	pc := float64(side-1) / 2
+	toSrc := func(x, y float64) (float64, float64) {
+		dx, dy := x-pc, y-pc
+		return cos*dx - sin*dy + cx, sin*dx + cos*dy + cy
+	}
+	out := grayImage{Pix: make([]uint8, side*side), W: side, H: side}
+	for Y := 0; Y < side; Y++ {
+		for X := 0; X < side; X++ {
+			sx, sy := toSrc(float64(X), float64(Y))
+			out.Pix[Y*side+X] = g.bilinear(sx, sy)
+		}
+	}
+	return out, toSrc
+}

@@ -20,8 +20,8 @@ import (
 
 // lfwRef is one line of golden/landmarks/lfw-5point.jsonl.
 type lfwRef struct {
-	ID     string       `json:"id"`
-	Box    [4]float64   `json:"box"`
+	ID     string        `json:"id"`
+	Box    [4]float64    `json:"box"`
 	Points [5][2]float64 `json:"points"`
 }
 

@@ -1,0 +1,94 @@
+package detect
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"testing"
+
+	pigo "github.com/esimov/pigo/core"
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/facematch/facematch/internal/sharedtest"
+)
+
+// benchPhoto returns a fixture scaled to 640x480 (the astronaut portrait,
+// 512x512, stretched) as *image.RGBA and as *image.YCbCr-like JPEG output is
+// not needed: RGBA is what most decoders hand over after conversion.
+func benchPhoto(b *testing.B) *image.RGBA {
+	b.Helper()
+	src, err := decodeFile(sharedtest.Path(b, "fixtures", "obama_biden_two_faces.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	// 1126x661 → 640x376 keeps the aspect; centre it vertically on grey.
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)
+	xdraw.CatmullRom.Scale(dst, image.Rect(0, 52, 640, 428), src, src.Bounds(), xdraw.Over, nil)
+	return dst
+}
+
+func BenchmarkDetect(b *testing.B) {
+	img := benchPhoto(b)
+	d, err := New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if faces, _ := d.Detect(img); len(faces) != 2 {
+		b.Fatalf("benchmark photo: %d faces, want 2", len(faces))
+	}
+	b.Run("detect+landmarks/640x480", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := d.Detect(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	g, _, _ := toGray(img, 1024)
+	minSize := 40 // 480/12
+	b.Run("scan/own", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.faces.scan(&g, minSize, 478, 0.1, 1.1)
+		}
+	})
+	b.Run("scan/pigo-baseline", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.pigo.RunCascade(pigo.CascadeParams{
+				MinSize: minSize, MaxSize: 478, ShiftFactor: 0.1, ScaleFactor: 1.1,
+				ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
+			}, 0)
+		}
+	})
+	b.Run("landmarks", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.landmarks(&g, 200, 200, 120)
+		}
+	})
+}
+
+func BenchmarkGray(b *testing.B) {
+	img := benchPhoto(b)
+	b.Run("own/RGBA", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			toGray(img, 1024)
+		}
+	})
+	b.Run("pigo-baseline/RGBA", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pigo.RgbToGrayscale(img)
+		}
+	})
+}
+
+func pigoParams(g *grayImage, minSize, maxSize int, shift, scale float64) pigo.CascadeParams {
+	return pigo.CascadeParams{
+		MinSize: minSize, MaxSize: maxSize, ShiftFactor: shift, ScaleFactor: scale,
+		ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
+	}
+}
