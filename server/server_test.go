@@ -579,3 +579,23 @@ func TestSlowUploaders(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeTable: responseCodes and responseKeys are unique, and the
+// OpenAPI document publishes every row.
+func TestCodeTable(t *testing.T) {
+	codes, keys := map[string]bool{}, map[string]bool{}
+	doc := string(OpenAPI)
+	for _, c := range Codes {
+		if codes[c.ResponseCode] || keys[c.ResponseKey] {
+			t.Errorf("duplicate %s / %s", c.ResponseCode, c.ResponseKey)
+		}
+		codes[c.ResponseCode], keys[c.ResponseKey] = true, true
+		if !regexp.MustCompile(`^E\d{5}$`).MatchString(c.ResponseCode) || c.Status < 400 || c.Message == "" {
+			t.Errorf("bad row %+v", c)
+		}
+		row := fmt.Sprintf("| %d | %s | %s |", c.Status, c.ResponseCode, c.ResponseKey)
+		if !strings.Contains(doc, row) {
+			t.Errorf("openapi.yaml lacks the row %q", row)
+		}
+	}
+}
