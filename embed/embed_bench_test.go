@@ -129,6 +129,18 @@ func BenchmarkSgemmBaseline(b *testing.B) {
 	for i, s := range shapes {
 		packed[i] = packB(B[:s.n*s.k], s.n, s.k)
 	}
+	b.Run("kernel=portable", func(b *testing.B) {
+		saved := useAsm
+		useAsm = false
+		defer func() { useAsm = saved }()
+		var g gemmScratch
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, s := range shapes {
+				gemm(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, 0, &g)
+			}
+		}
+	})
 	b.Run("kernel="+kernelName, func(b *testing.B) {
 		var g gemmScratch
 		b.ReportAllocs()
