@@ -4,6 +4,7 @@ import (
 	"image"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -64,9 +65,16 @@ func BenchmarkEmbed(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := par.EmbedInto(dst, img); err != nil { // build the first worker
-			b.Fatal(err)
+		// Build every worker before timing (they are created on first use).
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = par.EmbedInto(make([]float32, Dim), img)
+			}()
 		}
+		wg.Wait()
 		b.ReportAllocs()
 		b.ResetTimer()
 		b.SetParallelism(1) // GOMAXPROCS goroutines
