@@ -59,10 +59,10 @@ func compile(m *tflite.Model) (*network, error) {
 	if in.Type != tflite.Float32 || len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[2] <= 0 || in.Shape[3] <= 0 {
 		return nil, fmt.Errorf("%w: input tensor %q must be float32 NHWC, is %v %v", ErrModel, in.Name, in.Type, in.Shape)
 	}
-	c.net.input = shape3{in.Shape[1], in.Shape[2], in.Shape[3]}
-	if c.net.input.size() > 1<<24 {
-		return nil, fmt.Errorf("%w: input %v too large", ErrModel, c.net.input)
+	if in.Shape[1] > 1<<14 || in.Shape[2] > 1<<14 || in.Shape[3] > 1<<14 || tflite.Elements(in.Shape[1:]) > 1<<24 {
+		return nil, fmt.Errorf("%w: input %v too large", ErrModel, in.Shape)
 	}
+	c.net.input = shape3{in.Shape[1], in.Shape[2], in.Shape[3]}
 	c.val[sg.Inputs[0]] = 0
 	for i, op := range sg.Operators {
 		for _, t := range op.Inputs {
@@ -380,7 +380,7 @@ func (c *compiler) op(i int) error {
 		if err := c.checkOut(op.Outputs[0], out); err != nil {
 			return err
 		}
-		if out.size() > 1<<24 || oh*ow*kh*kw*ic > 1<<26 {
+		if int64(oh)*int64(ow)*int64(oc) > 1<<24 || int64(oh)*int64(ow)*int64(kh)*int64(kw)*int64(ic) > 1<<26 {
 			return fmt.Errorf("layer too large: %v", out)
 		}
 		var l layer
