@@ -123,12 +123,17 @@ func kernelGo(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope [
 	}
 }
 
-// vecFMAGo computes dst[i] += x[i]·w[i].
-func vecFMAGo(dst, x, w []float32) {
-	x = x[:len(dst)]
-	w = w[:len(dst)]
-	for i, v := range x {
-		dst[i] += v * w[i]
+// rowFMAsGo computes dst[p*c+j] += src[p*step+j]·w[j] for every pixel p of
+// dst and channel j < c.
+func rowFMAsGo(dst, src, w []float32, c, step int) {
+	w = w[:c]
+	for p := 0; p+c <= len(dst); p += c {
+		d := dst[p : p+c]
+		s := src[p/c*step:]
+		s = s[:len(d)]
+		for j, v := range s {
+			d[j] += v * w[j]
+		}
 	}
 }
 

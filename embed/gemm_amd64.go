@@ -10,7 +10,7 @@ import "golang.org/x/sys/cpu"
 func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int, bias, slope *float32, mode int)
 
 //go:noescape
-func fmaVec(dst, x, w *float32, n int)
+func rowFMA(dst, src, w *float32, c, npix, step int)
 
 //go:noescape
 func biasSlopeVec(dst, bias, slope *float32, n, mode int)
@@ -43,17 +43,20 @@ func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []f
 	kernel4x16(k, &a0[0], &a1[0], &a2[0], &a3[0], &b[0], &c[0], ldc, &bias[0], sp, mode)
 }
 
-// vecFMA computes dst[i] += x[i]·w[i].
-func vecFMA(dst, x, w []float32) {
-	n := len(dst)
-	x, w = x[:n], w[:n]
-	v := n &^ 7
-	if useAsm && v > 0 {
-		fmaVec(&dst[0], &x[0], &w[0], v)
-	} else {
-		v = 0
+// rowFMAs computes dst[p*c+j] += src[p*step+j]·w[j] for every pixel p of
+// dst (len(dst)/c of them) and channel j < c.
+func rowFMAs(dst, src, w []float32, c, step int) {
+	npix := len(dst) / c
+	if npix == 0 {
+		return
 	}
-	vecFMAGo(dst[v:], x[v:], w[v:])
+	w = w[:c]
+	_ = src[(npix-1)*step+c-1]
+	if useAsm && c%8 == 0 {
+		rowFMA(&dst[0], &src[0], &w[0], c, npix, step)
+		return
+	}
+	rowFMAsGo(dst, src, w, c, step)
 }
 
 // vecBiasSlope adds bias and, for mode 1, applies the PReLU slope.

@@ -144,26 +144,35 @@ store:
 	VZEROUPPER
 	RET
 
-// func fmaVec(dst, x, w *float32, n int)
-// dst[i] += x[i]·w[i] for i < n; n is a multiple of 8.
-TEXT ·fmaVec(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ w+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $3, CX
-	JE   fmadone
-fmaloop:
-	VMOVUPS     (DI), Y0
-	VMOVUPS     (SI), Y1
-	VFMADD231PS (DX), Y1, Y0
-	VMOVUPS     Y0, (DI)
-	ADDQ        $32, DI
-	ADDQ        $32, SI
-	ADDQ        $32, DX
-	DECQ        CX
-	JNZ         fmaloop
-fmadone:
+// func rowFMA(dst, src, w *float32, c, npix, step int)
+// For p < npix and j < c: dst[p*c+j] += src[p*step+j]·w[j].
+// c is a positive multiple of 8.
+TEXT ·rowFMA(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  w+16(FP), DX
+	MOVQ  c+24(FP), R8
+	MOVQ  npix+32(FP), R9
+	MOVQ  step+40(FP), R10
+	SHLQ  $2, R8
+	SHLQ  $2, R10
+	TESTQ R9, R9
+	JEQ   rowdone
+rowpix:
+	XORQ BX, BX
+rowch:
+	VMOVUPS     (SI)(BX*1), Y1
+	VMOVUPS     (DI)(BX*1), Y0
+	VFMADD231PS (DX)(BX*1), Y1, Y0
+	VMOVUPS     Y0, (DI)(BX*1)
+	ADDQ        $32, BX
+	CMPQ        BX, R8
+	JLT         rowch
+	ADDQ        R8, DI
+	ADDQ        R10, SI
+	DECQ        R9
+	JNZ         rowpix
+rowdone:
 	VZEROUPPER
 	RET
 

@@ -8,7 +8,7 @@ package embed
 func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int)
 
 //go:noescape
-func fmaVec(dst, x, w *float32, n int)
+func rowFMA(dst, src, w *float32, c, npix, step int)
 
 // useAsm selects the assembly kernels; tests turn it off to check the
 // portable ones.
@@ -33,17 +33,20 @@ func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []f
 	}
 }
 
-// vecFMA computes dst[i] += x[i]·w[i].
-func vecFMA(dst, x, w []float32) {
-	n := len(dst)
-	x, w = x[:n], w[:n]
-	v := n &^ 15
-	if useAsm && v > 0 {
-		fmaVec(&dst[0], &x[0], &w[0], v)
-	} else {
-		v = 0
+// rowFMAs computes dst[p*c+j] += src[p*step+j]·w[j] for every pixel p of
+// dst (len(dst)/c of them) and channel j < c.
+func rowFMAs(dst, src, w []float32, c, step int) {
+	npix := len(dst) / c
+	if npix == 0 {
+		return
 	}
-	vecFMAGo(dst[v:], x[v:], w[v:])
+	w = w[:c]
+	_ = src[(npix-1)*step+c-1]
+	if useAsm && c%4 == 0 {
+		rowFMA(&dst[0], &src[0], &w[0], c, npix, step)
+		return
+	}
+	rowFMAsGo(dst, src, w, c, step)
 }
 
 func vecBiasSlope(dst, bias, slope []float32, mode int) { vecBiasSlopeGo(dst, bias, slope, mode) }

@@ -64,25 +64,33 @@ loop:
 	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R6)
 	RET
 
-// func fmaVec(dst, x, w *float32, n int)
-// dst[i] += x[i]·w[i] for i < n; n is a multiple of 16.
-TEXT ·fmaVec(SB), NOSPLIT, $0-32
+// func rowFMA(dst, src, w *float32, c, npix, step int)
+// For p < npix and j < c: dst[p*c+j] += src[p*step+j]·w[j].
+// c is a positive multiple of 4.
+TEXT ·rowFMA(SB), NOSPLIT, $0-48
 	MOVD dst+0(FP), R0
-	MOVD x+8(FP), R1
+	MOVD src+8(FP), R1
 	MOVD w+16(FP), R2
-	MOVD n+24(FP), R3
-	LSR  $4, R3, R3
-	CBZ  R3, fmadone
-fmaloop:
-	VLD1   (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
-	VLD1.P 64(R2), [V8.S4, V9.S4, V10.S4, V11.S4]
-	VFMLA  V4.S4, V8.S4, V0.S4
-	VFMLA  V5.S4, V9.S4, V1.S4
-	VFMLA  V6.S4, V10.S4, V2.S4
-	VFMLA  V7.S4, V11.S4, V3.S4
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
-	SUBS   $1, R3, R3
-	BNE    fmaloop
-fmadone:
+	MOVD c+24(FP), R3
+	MOVD npix+32(FP), R4
+	MOVD step+40(FP), R5
+	LSL  $2, R5, R5
+	LSR  $2, R3, R10
+	CBZ  R4, rowdone
+rowpix:
+	MOVD R1, R7
+	MOVD R2, R8
+	MOVD R10, R11
+rowch:
+	VLD1.P 16(R7), [V1.S4]
+	VLD1.P 16(R8), [V2.S4]
+	VLD1   (R0), [V0.S4]
+	VFMLA  V1.S4, V2.S4, V0.S4
+	VST1.P [V0.S4], 16(R0)
+	SUBS   $1, R11, R11
+	BNE    rowch
+	ADD    R5, R1, R1
+	SUBS   $1, R4, R4
+	BNE    rowpix
+rowdone:
 	RET

@@ -8,7 +8,7 @@ func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []f
 	kernelGo(k, rows, b, c, ldc, bias, slope, mode)
 }
 
-func vecFMA(dst, x, w []float32) { vecFMAGo(dst, x, w) }
+func rowFMAs(dst, src, w []float32, c, step int) { rowFMAsGo(dst, src, w, c, step) }
 
 func vecBiasSlope(dst, bias, slope []float32, mode int) { vecBiasSlopeGo(dst, bias, slope, mode) }
 

@@ -203,26 +203,35 @@ func (l *dwLayer) outShape() shape3 { return l.out }
 func (l *dwLayer) run(ws *workspace, in [][]float32, out []float32) {
 	x := in[0]
 	C := l.in.C
+	rowLen := l.out.W * C
 	for oy := 0; oy < l.out.H; oy++ {
-		for ox := 0; ox < l.out.W; ox++ {
-			acc := out[(oy*l.out.W+ox)*C : (oy*l.out.W+ox+1)*C : (oy*l.out.W+ox+1)*C]
-			clear(acc)
-			for ky := 0; ky < l.kh; ky++ {
-				iy := oy*l.sh - l.padT + ky*l.dh
-				if iy < 0 || iy >= l.in.H {
+		orow := out[oy*rowLen : (oy+1)*rowLen]
+		clear(orow)
+		for ky := 0; ky < l.kh; ky++ {
+			iy := oy*l.sh - l.padT + ky*l.dh
+			if iy < 0 || iy >= l.in.H {
+				continue
+			}
+			for kx := 0; kx < l.kw; kx++ {
+				// Output columns ox whose input column ox·sw + off is inside.
+				off := kx*l.dw - l.padL
+				lo := 0
+				if off < 0 {
+					lo = (-off + l.sw - 1) / l.sw
+				}
+				if l.in.W-1-off < 0 {
 					continue
 				}
-				for kx := 0; kx < l.kw; kx++ {
-					ix := ox*l.sw - l.padL + kx*l.dw
-					if ix < 0 || ix >= l.in.W {
-						continue
-					}
-					src := x[(iy*l.in.W+ix)*C:]
-					src = src[:len(acc)]
-					vecFMA(acc, src, l.w[(ky*l.kw+kx)*C:])
+				hi := min((l.in.W-1-off)/l.sw, l.out.W-1)
+				if lo > hi {
+					continue
 				}
+				src := x[(iy*l.in.W+lo*l.sw+off)*C:]
+				rowFMAs(orow[lo*C:(hi+1)*C], src, l.w[(ky*l.kw+kx)*C:], C, l.sw*C)
 			}
-			l.ep.applyRow(acc)
+		}
+		for ox := 0; ox < l.out.W; ox++ {
+			l.ep.applyRow(orow[ox*C : (ox+1)*C])
 		}
 	}
 }
