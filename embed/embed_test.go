@@ -369,3 +369,135 @@ func TestGemm(t *testing.T) {
 		}
 	}
 }
+
+// TestDepthwise compares the depthwise layer with a direct float64
+// computation for assorted geometries (odd channel counts, strides,
+// dilation, SAME and VALID padding), with and without assembly.
+func TestDepthwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	type geo struct {
+		h, w, c, k, s, d int
+		same             bool
+	}
+	for _, g := range []geo{
+		{9, 7, 5, 3, 2, 1, true}, {8, 8, 16, 3, 2, 1, true}, {6, 5, 12, 3, 1, 2, true},
+		{7, 7, 24, 7, 1, 1, false}, {10, 6, 8, 3, 1, 1, true}, {5, 9, 3, 1, 1, 1, false},
+	} {
+		in := shape3{g.h, g.w, g.c}
+		var oh, ow, pt, pl int
+		if g.same {
+			oh, pt = samePad(g.h, g.k, g.s, g.d)
+			ow, pl = samePad(g.w, g.k, g.s, g.d)
+		} else {
+			oh, ow = validOut(g.h, g.k, g.s, g.d), validOut(g.w, g.k, g.s, g.d)
+		}
+		x := make([]float32, in.size())
+		w := make([]float32, g.k*g.k*g.c)
+		bias := make([]float32, g.c)
+		alpha := make([]float32, g.c)
+		for i := range x {
+			x[i] = r.Float32()*2 - 1
+		}
+		for i := range w {
+			w[i] = r.Float32()*2 - 1
+		}
+		for i := range bias {
+			bias[i], alpha[i] = r.Float32()-0.5, r.Float32()
+		}
+		act := activation{kind: actPReLU, alpha: alpha}
+		l := &dwLayer{in: in, out: shape3{oh, ow, g.c}, kh: g.k, kw: g.k, sh: g.s, sw: g.s, dh: g.d, dw: g.d,
+			padT: pt, padL: pl, w: w, act: act, ep: newEpilogue(bias, act, g.c)}
+		for _, asm := range []bool{true, false} {
+			saved := useAsm
+			useAsm = asm && saved
+			out := make([]float32, l.out.size())
+			l.run(&workspace{}, [][]float32{x}, out)
+			useAsm = saved
+			for oy := 0; oy < oh; oy++ {
+				for ox := 0; ox < ow; ox++ {
+					for c := 0; c < g.c; c++ {
+						ref := float64(bias[c])
+						for ky := 0; ky < g.k; ky++ {
+							for kx := 0; kx < g.k; kx++ {
+								iy, ix := oy*g.s-pt+ky*g.d, ox*g.s-pl+kx*g.d
+								if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+									ref += float64(x[(iy*g.w+ix)*g.c+c]) * float64(w[(ky*g.k+kx)*g.c+c])
+								}
+							}
+						}
+						if ref < 0 {
+							ref *= float64(alpha[c])
+						}
+						if got := out[(oy*ow+ox)*g.c+c]; math.Abs(float64(got)-ref) > 1e-5 {
+							t.Fatalf("%+v asm=%v: out[%d][%d][%d] = %v, want %v", g, asm, oy, ox, c, got, ref)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestConv compares the convolution layer (im2col and direct paths) with a
+// direct float64 computation.
+func TestConv(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	type geo struct {
+		h, w, ci, co, k, s, d int
+		same                  bool
+	}
+	for _, g := range []geo{
+		{9, 7, 3, 20, 3, 2, 1, true}, {6, 6, 5, 16, 1, 1, 1, true}, {8, 5, 4, 7, 3, 1, 2, true},
+		{7, 7, 6, 9, 7, 1, 1, false}, {5, 5, 8, 33, 2, 2, 1, false},
+	} {
+		in := shape3{g.h, g.w, g.ci}
+		var oh, ow, pt, pl int
+		if g.same {
+			oh, pt = samePad(g.h, g.k, g.s, g.d)
+			ow, pl = samePad(g.w, g.k, g.s, g.d)
+		} else {
+			oh, ow = validOut(g.h, g.k, g.s, g.d), validOut(g.w, g.k, g.s, g.d)
+		}
+		k := g.k * g.k * g.ci
+		x := make([]float32, in.size())
+		w := make([]float32, g.co*k)
+		bias := make([]float32, g.co)
+		for i := range x {
+			x[i] = r.Float32()*2 - 1
+		}
+		for i := range w {
+			w[i] = r.Float32()*2 - 1
+		}
+		for i := range bias {
+			bias[i] = r.Float32() - 0.5
+		}
+		act := activation{kind: actRelu6}
+		l := &convLayer{in: in, out: shape3{oh, ow, g.co}, kh: g.k, kw: g.k, sh: g.s, sw: g.s, dh: g.d, dw: g.d,
+			padT: pt, padL: pl, k: k, bp: packB(w, g.co, k), act: act, ep: newEpilogue(bias, act, g.co)}
+		l.direct = g.k == 1 && g.s == 1
+		out := make([]float32, l.out.size())
+		l.run(&workspace{}, [][]float32{x}, out)
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				for o := 0; o < g.co; o++ {
+					ref := float64(bias[o])
+					for ky := 0; ky < g.k; ky++ {
+						for kx := 0; kx < g.k; kx++ {
+							iy, ix := oy*g.s-pt+ky*g.d, ox*g.s-pl+kx*g.d
+							if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+								continue
+							}
+							for c := 0; c < g.ci; c++ {
+								ref += float64(x[(iy*g.w+ix)*g.ci+c]) * float64(w[o*k+(ky*g.k+kx)*g.ci+c])
+							}
+						}
+					}
+					ref = math.Min(math.Max(ref, 0), 6)
+					if got := out[(oy*ow+ox)*g.co+o]; math.Abs(float64(got)-ref) > 1e-4 {
+						t.Fatalf("%+v: out[%d][%d][%d] = %v, want %v", g, oy, ox, o, got, ref)
+					}
+				}
+			}
+		}
+	}
+}
