@@ -10,8 +10,10 @@ package embed
 // of A in L1 while the packed weights stream from L2.
 //
 // The summation order over k is fixed (k ascending), so results are
-// deterministic for a given kernel. On amd64 with AVX2+FMA an assembly kernel
-// is used (gemm_amd64.s); everywhere else the pure-Go kernel below runs.
+// deterministic for a given kernel. Assembly kernels run on amd64 with
+// AVX2+FMA (gemm_amd64.s) and on arm64 with NEON (gemm_arm64.s); elsewhere,
+// and when useAsm is off, the pure-Go kernel below runs (2×4 or 4×4 register
+// blocks depending on the target's register count, see regs_*.go).
 
 const (
 	mr = 4  // rows per micro-kernel block
