@@ -77,6 +77,7 @@ func run(dir, tarball string, check bool) error {
 	if err != nil {
 		return err
 	}
+	// Verify every file before writing any.
 	for _, f := range files {
 		data, ok := got[f.member]
 		if !ok {
@@ -85,6 +86,9 @@ func run(dir, tarball string, check bool) error {
 		if sum := digest(data); sum != f.sha256 {
 			return fmt.Errorf("%s: sha256 %s, want %s (the package changed?)", f.member, sum, f.sha256)
 		}
+	}
+	for _, f := range files {
+		data := got[f.member]
 		dst := filepath.Join(dir, f.name)
 		if check {
 			have, err := os.ReadFile(dst)
