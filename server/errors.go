@@ -71,6 +71,9 @@ type RequestError struct {
 	Code    Code
 	Message string // client-facing; Code.Message when empty
 	Err     error  // underlying cause, for errors.Is and logs
+	// ReferenceID is the request's reference_id when it was read and
+	// valid before the error was found (for the log line), else "".
+	ReferenceID string
 }
 
 func (e *RequestError) Error() string {

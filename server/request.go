@@ -133,7 +133,7 @@ func (f *finalBoundaryReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes int64) (*Request, error) {
+func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes int64) (_ *Request, err error) {
 	var (
 		req      = &Request{Threshold: DefaultThreshold}
 		seen     = map[string]bool{}
@@ -144,6 +144,16 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 		haveRef  bool
 		havePurp bool
 	)
+	defer func() {
+		// A request refused for another field still names its valid
+		// reference_id in the log line.
+		var re *RequestError
+		if err != nil && errors.As(err, &re) {
+			if ref := strings.TrimSpace(req.ReferenceID); ref != "" && utf8.RuneCountInString(ref) <= MaxReferenceIDLen && printable(ref) {
+				re.ReferenceID = ref
+			}
+		}
+	}()
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {

@@ -304,6 +304,9 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	req, err := ParseRequest(r, s.maxImage)
 	if err != nil {
 		lg.err = err
+		if re := (*RequestError)(nil); errors.As(err, &re) {
+			lg.ref = re.ReferenceID
+		}
 		c, msg := classify(err)
 		if c == CodeTooLarge {
 			w.Header().Set("Connection", "close")

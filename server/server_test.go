@@ -497,7 +497,7 @@ func TestLogLine(t *testing.T) {
 		e       *envelope
 		outcome string
 		ref     string
-	}{{e1, SuccessKey, "ref-001"}, {e2, CodeInvalidField.ResponseKey, ""}} {
+	}{{e1, SuccessKey, "ref-001"}, {e2, CodeInvalidField.ResponseKey, "ref-001"}} {
 		ln := lines[i]
 		if ln["txn"] != want.e.DecentroTxnID || ln["outcome"] != want.outcome || ln["reference_id"] != want.ref {
 			t.Errorf("line %d: %v", i, ln)
