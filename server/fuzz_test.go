@@ -125,3 +125,27 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestImageCapBoundary: an image of exactly the cap is accepted, one byte
+// more is 413, for uploads and for raw bytes in a plain field alike.
+func TestImageCapBoundary(t *testing.T) {
+	const maxImage = 4096
+	img := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, maxImage-8)...)
+	for _, asFile := range []bool{true, false} {
+		mk := func(data []byte) part {
+			if asFile {
+				return file(FieldImage2, "b.png", data)
+			}
+			return part{name: FieldImage2, data: data}
+		}
+		req, err := parseBytes(fuzzBody(t, append(validFields(), field(FieldImage1, "https://example.com/a.jpg"), mk(img))...), false, maxImage)
+		if err != nil || len(req.Image2.Data) != maxImage {
+			t.Fatalf("file=%v: image at the cap: %v", asFile, err)
+		}
+		_, err = parseBytes(fuzzBody(t, append(validFields(), field(FieldImage1, "https://example.com/a.jpg"), mk(append(img, 0)))...), false, maxImage)
+		var re *RequestError
+		if !errors.As(err, &re) || re.Code != CodeTooLarge || !strings.Contains(re.Message, "image2") {
+			t.Fatalf("file=%v: image over the cap: %v", asFile, err)
+		}
+	}
+}
