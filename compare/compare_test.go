@@ -269,7 +269,7 @@ func TestCosineAtFAR(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got <= tt.want || got > tt.want+1e-12 {
+		if got <= tt.want || got > tt.want+1e-6 {
 			t.Errorf("CosineAtFAR(%v) = %v, want just above %v", tt.far, got, tt.want)
 		}
 		accepted := 0
@@ -320,5 +320,31 @@ func TestFitDataErrors(t *testing.T) {
 	}
 	if _, err := FitAnchored([]float64{0.9, 0.1}, []bool{false, true}, 0.5, 70); !errors.Is(err, ErrFitData) {
 		t.Errorf("FitAnchored with inverted labels: %v", err)
+	}
+}
+
+// TestAnchorSurvivesRounding: for many data sets the default threshold,
+// after the round trip cosine → Percentage → threshold, never accepts more
+// impostors than CosineAtFAR allows.
+func TestAnchorSurvivesRounding(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		cos, same := synthetic(seed, 1000)
+		for _, far := range []float64{0, 0.001, 0.01} {
+			anchor, err := CosineAtFAR(cos, same, far)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := FitAnchored(cos, same, anchor, 70)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Rates(cos, same, c, DefaultThreshold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got > far {
+				t.Fatalf("seed %d: FAR %v at the threshold anchored at FAR %v", seed, got, far)
+			}
+		}
 	}
 }

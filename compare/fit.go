@@ -85,10 +85,13 @@ func FitAnchored(cos []float64, same []bool, anchorCos, anchorPct float64) (Cali
 	return Calibration{A: x[0], B: l - x[0]*anchorCos}, nil
 }
 
-// CosineAtFAR returns the smallest cosine threshold t such that at most a
-// fraction far of the impostor pairs (same[i] == false) have cos >= t. It is
-// the operating point "accept pairs with cosine >= t" with a false-accept
-// rate ≤ far on this data.
+// CosineAtFAR returns a cosine threshold t such that at most a fraction far
+// of the impostor pairs (same[i] == false) have cos >= t: just above the
+// highest impostor score that must be rejected (by 1e-6, or half the gap to
+// the next higher impostor score when that is smaller). The margin keeps the
+// decision the same after the threshold goes through a Calibration and back
+// (Percentage(cos)/100 >= threshold), where rounding could otherwise accept
+// an impostor scoring exactly at the threshold.
 func CosineAtFAR(cos []float64, same []bool, far float64) (float64, error) {
 	if err := checkData(cos, same); err != nil {
 		return 0, err
@@ -103,13 +106,22 @@ func CosineAtFAR(cos []float64, same []bool, far float64) (float64, error) {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(imp)))
-	// k impostors may be accepted.
+	// k impostors may be accepted: imp[0..k-1]; imp[k] must be rejected.
 	k := int(math.Floor(far * float64(len(imp))))
 	if k >= len(imp) {
 		k = len(imp) - 1
 	}
-	// Accepting only scores strictly above imp[k] lets through at most k.
-	return math.Nextafter(imp[k], math.Inf(1)), nil
+	margin := 1e-6
+	if k > 0 {
+		if gap := imp[k-1] - imp[k]; gap > 0 && gap/2 < margin {
+			margin = gap / 2
+		}
+	}
+	t := imp[k] + margin
+	if t <= imp[k] {
+		t = math.Nextafter(imp[k], math.Inf(1))
+	}
+	return t, nil
 }
 
 // Rates reports, for the calibration c and threshold (a fraction, like
