@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if opts.Landmarks, err = pipeline.LoadLandmarks(c.landmarks, c.data); err != nil {
 				return err
 			}
-			desc = "reference " + c.landmarks
+			desc = "reference landmarks " + filepath.Base(c.landmarks)
 		}
 		pl, err := pipeline.New(c.data, opts)
 		if err != nil {

@@ -21,12 +21,20 @@ func (r *Report) PlotROC(file, title string) error {
 	minFAR := 1 / float64(r.Impostor)
 	floor := minFAR / 2
 	var xy plotter.XYs
-	for _, p := range r.roc {
+	minY := 1.0
+	for i, p := range r.roc {
+		if p.FAR == 0 && i+1 < len(r.roc) && r.roc[i+1].FAR == 0 {
+			continue // on a log axis FAR 0 is one point: the best TAR reached there
+		}
 		x := p.FAR
 		if x < floor {
-			x = floor
+			x = floor // FAR 0 is drawn at half an impostor pair
 		}
 		xy = append(xy, plotter.XY{X: x, Y: p.TAR})
+		minY = math.Min(minY, p.TAR)
+	}
+	if len(xy) == 0 {
+		return fmt.Errorf("runner: no ROC points to plot")
 	}
 	p := plot.New()
 	if title == "" {
@@ -38,7 +46,7 @@ func (r *Report) PlotROC(file, title string) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.X.Min, p.X.Max = floor, 1
-	p.Y.Min = math.Max(0, math.Floor(10*minTAR(xy, 1e-3))/10)
+	p.Y.Min = math.Max(0, math.Floor(20*minY-0.5)/20)
 	p.Y.Max = 1
 	p.Add(plotter.NewGrid())
 	line, err := plotter.NewLine(xy)
@@ -47,7 +55,6 @@ func (r *Report) PlotROC(file, title string) error {
 	}
 	line.Width = vg.Points(1.5)
 	p.Add(line)
-	p.Legend.Add("ROC", line)
 	ops := plotter.XYs{{X: 1e-3, Y: r.TAR1e3}, {X: 1e-2, Y: r.TAR1e2}}
 	sc, err := plotter.NewScatter(ops)
 	if err != nil {
@@ -59,19 +66,7 @@ func (r *Report) PlotROC(file, title string) error {
 	p.Legend.Add(fmt.Sprintf("TAR %.2f%% @ FAR 1e-3, %.2f%% @ 1e-2", 100*r.TAR1e3, 100*r.TAR1e2), sc)
 	p.Legend.Top = false
 	p.Legend.Left = false
+	p.Legend.XOffs = -vg.Points(10)
+	p.Legend.YOffs = vg.Points(10)
 	return p.Save(7*vg.Inch, 5*vg.Inch, file)
-}
-
-// minTAR is the TAR where the curve enters the plotted FAR range.
-func minTAR(xy plotter.XYs, far float64) float64 {
-	m := 1.0
-	for _, p := range xy {
-		if p.X >= far/10 && p.Y < m {
-			m = p.Y
-		}
-	}
-	if m == 1 && len(xy) > 0 {
-		m = xy[0].Y
-	}
-	return m
 }
