@@ -114,9 +114,12 @@ func TestPipelineOnLFW(t *testing.T) {
 		min  float64 // cosine to the golden embedding
 	}{
 		// Measured: 0.9998 with the reference landmarks (the golden crops were
-		// aligned from them), 0.984 and 0.948 with the detector.
+		// aligned from them); with the detector 0.98 and 0.89-0.95 depending on
+		// the detector version. The detector bound only checks that the right
+		// face was found and aligned (another face or a bad crop scores < 0.5);
+		// accuracy is guarded by TestLFWOneFold.
 		{"reference", &Options{Landmarks: lms, Embedders: 1}, 0.999},
-		{"detector", &Options{Embedders: 1}, 0.90},
+		{"detector", &Options{Embedders: 1}, 0.80},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			pl, err := New(dir, mode.opts)
