@@ -268,39 +268,12 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 // for the upright image) maps g's pixel coordinates to those of the upright
 // working image, toInput maps those to input coordinates.
 func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
-	short := min(g.W, g.H)
-	minSize := max(d.opts.MinFaceSize, int(math.Round(d.opts.MinFaceFraction*float64(short))))
-	maxSize := min(short-2, int(d.opts.MaxFaceFraction*float64(short)))
-	if minSize > maxSize {
-		return nil
-	}
-	dets := d.faces.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
-	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
-	// clustering input, and so its output, a function of the image alone.
-	slices.SortFunc(dets, func(p, q pigo.Detection) int {
-		switch {
-		case p.Q != q.Q:
-			if p.Q < q.Q {
-				return -1
-			}
-			return 1
-		case p.Scale != q.Scale:
-			return p.Scale - q.Scale
-		case p.Row != q.Row:
-			return p.Row - q.Row
-		}
-		return p.Col - q.Col
-	})
-	dets = d.pigo.ClusterDetections(dets, d.opts.IoUThreshold)
 	cut := d.opts.MinScore
 	if angle != 0 {
 		cut = d.opts.MinRotatedScore
 	}
 	var faces []Face
-	for _, det := range dets {
-		if det.Q < cut {
-			continue
-		}
+	for _, det := range d.windows(g, cut) {
 		lm := d.landmarks(g, float32(det.Row), float32(det.Col), float32(det.Scale))
 		f := Face{Score: det.Q, Angle: angle}
 		mapPt := func(x, y float64) r2.Vec {
@@ -327,6 +300,35 @@ func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float
 	return faces
 }
 
+// windows scans g and returns the merged face windows scoring at least cut.
+func (d *Detector) windows(g *grayImage, cut float32) []pigo.Detection {
+	short := min(g.W, g.H)
+	minSize := max(d.opts.MinFaceSize, int(math.Round(d.opts.MinFaceFraction*float64(short))))
+	maxSize := min(short-2, int(d.opts.MaxFaceFraction*float64(short)))
+	if minSize > maxSize {
+		return nil
+	}
+	dets := d.faces.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
+	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
+	// clustering input, and so its output, a function of the image alone.
+	slices.SortFunc(dets, func(p, q pigo.Detection) int {
+		switch {
+		case p.Q != q.Q:
+			if p.Q < q.Q {
+				return -1
+			}
+			return 1
+		case p.Scale != q.Scale:
+			return p.Scale - q.Scale
+		case p.Row != q.Row:
+			return p.Row - q.Row
+		}
+		return p.Col - q.Col
+	})
+	dets = d.pigo.ClusterDetections(dets, d.opts.IoUThreshold)
+	return slices.DeleteFunc(dets, func(det pigo.Detection) bool { return det.Q < cut })
+}
+
 // landmarks returns the five points in g's pixel coordinates (pixel centres
 // at integers) for the face window centred at (row, col) of size s (pigo's
 // cascade coordinates, in which pixel k covers [k, k+1)).
@@ -335,6 +337,11 @@ func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float
 // first pass tilt by more than maxUprightTilt, the face is resampled onto a
 // patch turned by that tilt and the cascades run again there.
 func (d *Detector) landmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
+	return correctLandmarks(d.cascadeLandmarks(g, row, col, s), row, col, s)
+}
+
+// cascadeLandmarks is landmarks without the geometric correction.
+func (d *Detector) cascadeLandmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
 	lm := d.rawLandmarks(g, row, col, s)
 	tilt := math.Atan2(lm[1].Y-lm[0].Y, lm[1].X-lm[0].X)
 	if math.Abs(tilt) > maxUprightTilt && math.Abs(tilt) < math.Pi/3 {

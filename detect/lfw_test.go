@@ -49,7 +49,7 @@ func (s *lfwStats) String() string {
 // measureLFW runs d on every reference image (limit > 0: the first limit) and
 // compares the landmarks of the largest face (what the pipeline uses) with
 // the reference.
-func measureLFW(t testing.TB, d *Detector, limit int) *lfwStats {
+func measureLFW(t testing.TB, d *Detector, limit int) (even, odd *lfwStats) {
 	root := sharedtest.Path(t, "datasets")
 	f, err := os.Open(sharedtest.Path(t, "golden", "landmarks", "lfw-5point.jsonl"))
 	if err != nil {
@@ -101,8 +101,12 @@ func measureLFW(t testing.TB, d *Detector, limit int) *lfwStats {
 	}
 	close(next)
 	wg.Wait()
-	st := &lfwStats{}
+	even, odd = &lfwStats{}, &lfwStats{}
 	for i, r := range res {
+		st := even
+		if i%2 == 1 {
+			st = odd
+		}
 		if r.err != nil {
 			t.Fatalf("%s: %v", refs[i].ID, r.err)
 		}
@@ -136,7 +140,7 @@ func measureLFW(t testing.TB, d *Detector, limit int) *lfwStats {
 		}
 		st.n++
 	}
-	return st
+	return even, odd
 }
 
 func decodeFile(path string) (image.Image, error) {
@@ -164,6 +168,22 @@ func TestLFWLandmarks(t *testing.T) {
 	if s := os.Getenv("FACEMATCH_LFW_LIMIT"); s != "" {
 		fmt.Sscan(s, &limit)
 	}
-	st := measureLFW(t, d, limit)
-	t.Log("\n" + st.String())
+	even, odd := measureLFW(t, d, limit)
+	t.Log("\nfit half (even lines of lfw-5point.jsonl):\n" + even.String())
+	t.Log("\nheld-out half (odd lines):\n" + odd.String())
+	if limit > 0 {
+		return
+	}
+	for _, st := range []*lfwStats{even, odd} {
+		total := st.n + st.noFace + st.wrongFace
+		if fail := float64(st.noFace+st.wrongFace) / float64(total); fail > 0.01 {
+			t.Errorf("detection failures %.2f%%, want <= 1%%", 100*fail)
+		}
+		if nme := st.mean / float64(st.n); nme > 0.055 {
+			t.Errorf("mean NME %.4f, want <= 0.055", nme)
+		}
+		if share := float64(st.over01) / float64(st.n); share > 0.08 {
+			t.Errorf("share of faces with NME > 0.1: %.2f%%, want <= 8%%", 100*share)
+		}
+	}
 }

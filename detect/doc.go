@@ -1,0 +1,87 @@
+// Package detect finds faces and five facial landmarks in a photo, in pure Go.
+//
+// It is the front half of the facematch pipeline: decode → detect → align →
+// embed → compare. For every face it returns a square box, a detector score
+// and the five points the alignment step maps onto the 112x112 ArcFace
+// template: left eye centre, right eye centre, nose tip, left mouth corner,
+// right mouth corner (left/right as seen in the image), in the pixel
+// coordinates of the image handed in (pixel centres at integers, including
+// the image's Bounds().Min offset).
+//
+//	d, err := detect.New(nil)  // once; safe for concurrent use
+//	faces, err := d.Detect(img) // largest face first; none → empty slice
+//
+// # How it works
+//
+//  1. Grey. The image is converted to BT.601 luma straight from the pixel
+//     buffers of *image.YCbCr (the Y plane as is), *image.RGBA, *image.NRGBA
+//     and *image.Gray, any other type through its colour model. Images whose
+//     longest side exceeds Options.MaxSide (1024) are area-averaged down while
+//     converting, and all results are mapped back to input coordinates.
+//  2. Faces. pico's "facefinder" cascade (bundled by package weights, as
+//     shipped with pigo v1.4.6) is run over square windows from
+//     Options.MinFaceFraction (1/12) of the shorter side up to the whole
+//     image, stepping ShiftFactor (0.1) of the window size and growing by
+//     ScaleFactor (1.1). The scan is pigo's RunCascade arithmetic with node
+//     offsets precomputed per window size (a test checks the windows and
+//     scores are identical to pigo's; it is about 1.5x faster); overlapping
+//     windows are merged by pigo's ClusterDetections (IoU > 0.2) and a merged
+//     face's Score is the sum of its windows' scores. Faces scoring under
+//     MinScore (8) are dropped.
+//  3. Rotations. When nothing is found upright, the grey image is rotated by
+//     each of Options.Angles (±20°, ±40°) in turn and scanned again; faces
+//     found that way must score MinRotatedScore (20), and their box and
+//     landmarks are mapped back to the unrotated image. (pigo's own rotated
+//     classifier clamps columns to the row count and can index outside the
+//     image for landscape pictures, so it is not used.)
+//  4. Landmarks. pigo's regression-tree cascades give the points: "puploc"
+//     the two pupils, "lp93" the nose tip, "lp84" the left mouth corner and,
+//     mirrored, the right one. Each cascade is run from Perturbs (63)
+//     jittered starting windows and the per-coordinate median is taken, as
+//     pigo does — but pigo draws the jitter from the global math/rand, so its
+//     points change from run to run; here the jitter comes from a fixed table
+//     and the cascades are evaluated by this package, so the output is a pure
+//     function of the input. If the eye line tilts more than 8°, the face is
+//     resampled upright and the cascades run again there. Finally a linear
+//     correction fitted on LFW (see correct.go) moves the points from pigo's
+//     conventions (pupils, its nose and mouth definitions) to the standard
+//     five-point layout.
+//
+// # Accuracy and speed
+//
+// Against the reference landmarks of the LFW images used by pairs.txt
+// (../shared/golden/landmarks, from a 68-point CNN), measured by
+// TestLFWLandmarks as mean point error divided by the reference inter-ocular
+// distance (NME): see the report in the repository README; on the half not
+// used for fitting the correction the mean NME is about 0.051 and about 6.6%
+// of faces have an NME above 0.1. That is noticeably noisier than a CNN
+// landmark model (0.04 and below), so when the best alignment matters, refine
+// the points with a CNN (the MTCNN ONet in internal/onet takes this
+// package's box).
+//
+// Detect with landmarks on a 640x480 photo takes roughly 10–15 ms on one
+// core (BenchmarkDetect); the cost grows with the image area divided by the
+// square of the smallest face searched for, so lowering MinFaceFraction (for
+// group photos: 1/40 finds the 29 faces of the 1927 Solvay photo) makes it
+// several times slower.
+//
+// # Determinism and concurrency
+//
+// A Detector is immutable after New. Detect allocates its working buffers
+// per call, uses no global random state, and sorts every intermediate list
+// with total orders, so identical input gives bit-identical output on every
+// run, in every goroutine, whatever else the process does.
+//
+// # Errors
+//
+// Detect returns ErrNilImage for a nil image and ErrEmptyImage for one
+// smaller than MinImageSide on a side; New returns ErrInvalidOptions (wrapped
+// with the offending field). ErrInternal wraps a recovered panic from the
+// cascade code, which would be a bug. No face is not an error.
+//
+// # Licences
+//
+// The cascades are data from pigo (MIT, Endre Simo) and were trained by
+// Nenad Markus et al. for pico; see weights/NOTICE-pigo.md, including its
+// caveat about the history of pico's own licence.
+package detect
