@@ -114,10 +114,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, ", %d images", r.Images)
 	}
 	b.WriteString("\n")
-	if r.Landmarks != "" {
+	if r.Pick != "" {
 		fmt.Fprintf(&b, "landmarks        %s (flip TTA %v, face pick %s)\n", r.Landmarks, r.Flip, r.Pick)
+	} else if r.Landmarks != "" {
+		fmt.Fprintf(&b, "source           %s\n", r.Landmarks)
 	}
-	fmt.Fprintf(&b, "accuracy         %.2f%% ± %.2f (%d-fold: threshold chosen on the other folds)\n", 100*r.Accuracy, 100*r.AccuracyStd, r.Folds)
+	how := "threshold chosen on the other folds"
+	if r.Folds == 1 {
+		how = "threshold chosen on the fold itself"
+	}
+	fmt.Fprintf(&b, "accuracy         %.2f%% ± %.2f (%d-fold: %s)\n", 100*r.Accuracy, 100*r.AccuracyStd, r.Folds, how)
 	if r.SingleFoldCaution != "" {
 		fmt.Fprintf(&b, "                 note: %s\n", r.SingleFoldCaution)
 	}

@@ -197,14 +197,27 @@ func (p *progress) finish() {
 }
 
 // WriteTSV writes one line per pair:
-// path1<TAB>path2<TAB>same(0|1)<TAB>fold<TAB>cosine<TAB>no_face(0|1), after a
-// '#' header line. The cosine is written with full float64 precision.
+// path1<TAB>path2<TAB>same(0|1)<TAB>fold<TAB>cosine<TAB>no_face, after a
+// '#' header line. The cosine is written with full float64 precision;
+// no_face is 0 when both images had a face, else 1 (image 1 had none),
+// 2 (image 2) or 3 (both).
 func (s *Scores) WriteTSV(w io.Writer) error {
 	bw := bufio.NewWriter(w)
+	nf := make(map[string]bool, len(s.NoFaceImages))
+	for _, im := range s.NoFaceImages {
+		nf[im] = true
+	}
 	fmt.Fprintln(bw, "# path1\tpath2\tsame\tfold\tcosine\tno_face")
 	for i, p := range s.Pairs {
+		flag := 0
+		if s.NoFace[i] {
+			flag = b2i(nf[p.A]) | 2*b2i(nf[p.B])
+			if flag == 0 {
+				flag = 3 // which image is unknown: say both
+			}
+		}
 		fmt.Fprintf(bw, "%s\t%s\t%d\t%d\t%s\t%d\n", p.A, p.B, b2i(p.Same), p.Fold,
-			strconv.FormatFloat(s.Cosine[i], 'g', -1, 64), b2i(s.NoFace[i]))
+			strconv.FormatFloat(s.Cosine[i], 'g', -1, 64), flag)
 	}
 	return bw.Flush()
 }
@@ -216,11 +229,12 @@ func b2i(b bool) int {
 	return 0
 }
 
-// ReadTSV reads a file written by WriteTSV. Images and NoFaceImages cannot
-// be recovered from it and stay empty.
+// ReadTSV reads a file written by WriteTSV, recovering the no-face images
+// from the no_face column. Elapsed stays zero.
 func ReadTSV(r io.Reader) (*Scores, error) {
 	sc := bufio.NewScanner(r)
 	s := &Scores{}
+	nf := map[string]bool{}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -234,12 +248,19 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 		}
 		fold, err1 := strconv.Atoi(f[3])
 		cos, err2 := strconv.ParseFloat(f[4], 64)
-		if err1 != nil || err2 != nil || (f[2] != "0" && f[2] != "1") || (f[5] != "0" && f[5] != "1") {
+		flag, err3 := strconv.Atoi(f[5])
+		if err1 != nil || err2 != nil || err3 != nil || (f[2] != "0" && f[2] != "1") || flag < 0 || flag > 3 {
 			return nil, fmt.Errorf("%w: scores line %d: bad same, fold, cosine or no_face field", eval.ErrFormat, line)
 		}
 		s.Pairs = append(s.Pairs, eval.Pair{A: f[0], B: f[1], Same: f[2] == "1", Fold: fold})
 		s.Cosine = append(s.Cosine, cos)
-		s.NoFace = append(s.NoFace, f[5] == "1")
+		s.NoFace = append(s.NoFace, flag != 0)
+		if flag&1 != 0 {
+			nf[f[0]] = true
+		}
+		if flag&2 != 0 {
+			nf[f[1]] = true
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -247,5 +268,10 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 	if len(s.Pairs) == 0 {
 		return nil, fmt.Errorf("%w: scores file holds no pairs", eval.ErrFormat)
 	}
+	s.Images = len(eval.Images(s.Pairs))
+	for im := range nf {
+		s.NoFaceImages = append(s.NoFaceImages, im)
+	}
+	sort.Strings(s.NoFaceImages)
 	return s, nil
 }

@@ -195,7 +195,7 @@ func TestScoresTSVRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := strings.SplitN(buf.String(), "\n", 3)[1]
-	if want := "shared.jpg\tf1/g0b.jpg\t1\t1\t-1\t1"; first != want {
+	if want := "shared.jpg\tf1/g0b.jpg\t1\t1\t-1\t2"; first != want {
 		t.Errorf("first line %q, want %q", first, want)
 	}
 	back, err := ReadTSV(&buf)
@@ -207,7 +207,10 @@ func TestScoresTSVRoundTrip(t *testing.T) {
 			t.Fatalf("pair %d: %+v %v %v, want %+v %v %v", i, back.Pairs[i], back.Cosine[i], back.NoFace[i], pairs[i], s.Cosine[i], s.NoFace[i])
 		}
 	}
-	for _, bad := range []string{"", "a\tb\t1\t1\t0.5\n", "a\tb\t2\t1\t0.5\t0\n", "a\tb\t1\t1\tx\t0\n"} {
+	if back.Images != s.Images || len(back.NoFaceImages) != 1 || back.NoFaceImages[0] != "f1/g0b.jpg" {
+		t.Errorf("read back %d images, no face %v; want %d and [f1/g0b.jpg]", back.Images, back.NoFaceImages, s.Images)
+	}
+	for _, bad := range []string{"", "a\tb\t1\t1\t0.5\n", "a\tb\t2\t1\t0.5\t0\n", "a\tb\t1\t1\tx\t0\n", "a\tb\t1\t1\t0.5\t4\n"} {
 		if _, err := ReadTSV(strings.NewReader(bad)); !errors.Is(err, eval.ErrFormat) {
 			t.Errorf("ReadTSV(%q) err = %v, want ErrFormat", bad, err)
 		}
