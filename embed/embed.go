@@ -18,6 +18,9 @@ const InputSize = 112
 // Dim is the length of an embedding.
 const Dim = 192
 
+// MaxWorkers caps Options.Workers.
+const MaxWorkers = 1024
+
 var (
 	// ErrInputSize is returned when the image is not InputSize×InputSize.
 	ErrInputSize = errors.New("embed: image must be 112x112")
@@ -37,8 +40,9 @@ type Options struct {
 	// forward pass and measured +0.12 points of LFW accuracy.
 	DisableFlip bool
 	// Workers is the number of graph+VM pairs, i.e. how many embeddings can
-	// run at the same time. 0 means runtime.GOMAXPROCS(0). Workers are built
-	// on first use, so idle capacity costs nothing.
+	// run at the same time. 0 (or less) means runtime.GOMAXPROCS(0); values
+	// above MaxWorkers are capped. Workers are built on first use (about 5 MB
+	// of buffers each), so idle capacity costs nothing.
 	Workers int
 }
 
@@ -90,6 +94,7 @@ func NewFromModel(model []byte, opts *Options) (e *Embedder, err error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	n = min(n, MaxWorkers)
 	e = &Embedder{net: net, flip: !o.DisableFlip, idle: make(chan *worker, n), max: n}
 	// Build one worker now so that graph errors surface here, not later.
 	w, err := e.get()
