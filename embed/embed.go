@@ -28,6 +28,9 @@ var (
 	// usable MobileFaceNet-style TFLite model: corrupt or truncated data,
 	// unsupported operators, or the wrong input/output shape.
 	ErrModel = errors.New("embed: bad model")
+	// ErrShortBuffer is returned by EmbedInto when dst holds fewer than Dim
+	// floats.
+	ErrShortBuffer = errors.New("embed: destination shorter than Dim")
 	// ErrInternal wraps a failure inside the inference engine (a recovered
 	// panic or a Gorgonia error); it indicates a bug, not bad input.
 	ErrInternal = errors.New("embed: internal error")
@@ -147,7 +150,7 @@ func (e *Embedder) Embed(img image.Image) ([]float32, error) {
 // it allocates nothing in steady state.
 func (e *Embedder) EmbedInto(dst []float32, img image.Image) error {
 	if len(dst) < Dim {
-		return fmt.Errorf("embed: destination holds %d floats, want %d", len(dst), Dim)
+		return fmt.Errorf("%w: %d floats, want %d", ErrShortBuffer, len(dst), Dim)
 	}
 	w, err := e.get()
 	if err != nil {
