@@ -26,11 +26,12 @@
 //     offsets precomputed per window size (a test checks the windows and
 //     scores are identical to pigo's; it is about 1.5x faster); overlapping
 //     windows are merged by pigo's ClusterDetections (IoU > 0.2) and a merged
-//     face's Score is the sum of its windows' scores. Faces scoring under
-//     MinScore (8) are dropped.
-//  3. Rotations. When nothing is found upright, the grey image is rotated by
-//     each of Options.Angles (±20°, ±40°) in turn and scanned again; faces
-//     found that way must score MinRotatedScore (20), and their box and
+//     face's Score is the sum of its windows' scores. The best face must
+//     score MinScore (5), every other face MinExtraScore (10).
+//  3. Rotations. When no face found upright scores at least MinExtraScore
+//     (10), the grey image is rotated by each of Options.Angles (±20°, ±40°)
+//     in turn and scanned again; faces found that way must score
+//     MinRotatedScore (20), replace the weak upright ones, and their box and
 //     landmarks are mapped back to the unrotated image. (pigo's own rotated
 //     classifier clamps columns to the row count and can index outside the
 //     image for landscape pictures, so it is not used.)
