@@ -180,16 +180,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // keepFolds restricts a scores file to its first n folds.
 func keepFolds(s *runner.Scores, n int) *runner.Scores {
+	kept := eval.FirstFolds(s.Pairs, n)
+	if len(kept) == len(s.Pairs) {
+		return s
+	}
 	keep := map[int]bool{}
-	for _, f := range eval.Folds(eval.FirstFolds(s.Pairs, n)) {
+	for _, f := range eval.Folds(kept) {
 		keep[f] = true
 	}
-	out := &runner.Scores{}
+	out := &runner.Scores{Pairs: kept, Images: len(eval.Images(kept))}
 	for i, p := range s.Pairs {
 		if keep[p.Fold] {
-			out.Pairs = append(out.Pairs, p)
 			out.Cosine = append(out.Cosine, s.Cosine[i])
 			out.NoFace = append(out.NoFace, s.NoFace[i])
+		}
+	}
+	used := map[string]bool{}
+	for _, im := range eval.Images(kept) {
+		used[im] = true
+	}
+	for _, im := range s.NoFaceImages {
+		if used[im] {
+			out.NoFaceImages = append(out.NoFaceImages, im)
 		}
 	}
 	return out

@@ -64,8 +64,8 @@ func TestFromScoresJSON(t *testing.T) {
 	if want := 199.0 / 200; r["tar_at_far_1e-3"].(float64) != want {
 		t.Errorf("TAR@1e-3 %v, want %v", r["tar_at_far_1e-3"], want)
 	}
-	if r["no_face_pairs"].(float64) != 1 {
-		t.Errorf("no_face_pairs %v, want 1", r["no_face_pairs"])
+	if r["no_face_pairs"].(float64) != 1 || r["no_face"].(float64) != 1 || r["images"].(float64) != 800 {
+		t.Errorf("no_face_pairs %v no_face %v images %v, want 1, 1 and 800", r["no_face_pairs"], r["no_face"], r["images"])
 	}
 	if st, err := os.Stat(roc); err != nil || st.Size() < 1000 {
 		t.Errorf("ROC plot: %v", err)
@@ -75,7 +75,7 @@ func TestFromScoresJSON(t *testing.T) {
 	if err := run(context.Background(), []string{"--from-scores", scores, "--folds", "2"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"pairs            80 (40 genuine, 40 impostor), 2 folds", "accuracy         100.00% ± 0.00", "calibration"} {
+	for _, want := range []string{"pairs            80 (40 genuine, 40 impostor), 2 folds, 160 images", "accuracy         100.00% ± 0.00", "calibration"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, out.String())
 		}
