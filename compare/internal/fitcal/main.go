@@ -9,7 +9,8 @@
 //	go run ./compare/internal/fitcal /tmp/lfw-scores.tsv
 //
 // The scores file has one line per pair (after a '#' header):
-// path1 TAB path2 TAB same(0|1) TAB fold TAB cosine TAB no_face(0|1).
+// path1 TAB path2 TAB same(0|1) TAB fold TAB cosine TAB no_face, where no_face
+// is 0 or the number of the pair's images in which no face was found.
 //
 // The slope is fitted by logistic regression (compare.FitAnchored) with the
 // curve pinned so that the default threshold, 70 %, falls at the cosine
@@ -78,10 +79,11 @@ func read(r io.Reader) (*scores, error) {
 			return nil, fmt.Errorf("line %d: want 6 tab-separated fields, got %d", line, len(f))
 		}
 		c, err := strconv.ParseFloat(f[4], 64)
-		if err != nil || (f[2] != "0" && f[2] != "1") || (f[5] != "0" && f[5] != "1") {
+		nf, err2 := strconv.Atoi(f[5])
+		if err != nil || err2 != nil || nf < 0 || (f[2] != "0" && f[2] != "1") {
 			return nil, fmt.Errorf("line %d: bad same, cosine or no_face field", line)
 		}
-		same, noFace := f[2] == "1", f[5] == "1"
+		same, noFace := f[2] == "1", nf > 0
 		s.cos = append(s.cos, c)
 		s.same = append(s.same, same)
 		s.noFace = append(s.noFace, noFace)

@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 		}
 		nf := 0
 		if i%500 == 0 {
-			c, nf = -1, 1
+			c, nf = -1, 1+i%1000/500 // 1 or 2 images without a face
 		}
 		fmt.Fprintf(&b, "a%d.jpg\tb%d.jpg\t%d\t%d\t%v\t%d\n", i, i, map[bool]int{true: 1, false: 0}[same], i%10+1, math.Max(-1, math.Min(1, c)), nf)
 	}
@@ -52,7 +52,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("row %+v after %+v", rows[i], rows[i-1])
 		}
 	}
-	for _, bad := range []string{"", "a\tb\t1\t1\t0.5\n", "a\tb\t2\t1\t0.5\t0\n", "a\tb\t1\t1\tx\t0\n"} {
+	for _, bad := range []string{"", "a\tb\t1\t1\t0.5\n", "a\tb\t2\t1\t0.5\t0\n", "a\tb\t1\t1\tx\t0\n", "a\tb\t1\t1\t0.3\t-1\n"} {
 		if err := run(strings.NewReader(bad), &out, 0.001); err == nil {
 			t.Errorf("run(%q) succeeded", bad)
 		}
