@@ -26,12 +26,10 @@ import (
 //	func init() { commands["serve"] = command{run: runServe, summary: "..."} }
 //
 // run gets the arguments after the subcommand name and returns the exit
-// status. summary is the one-line description shown by "facematch help";
-// usage is accepted as a synonym (the longer of the two is shown).
+// status. summary is the one-line description shown by "facematch help".
 type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 	summary string
-	usage   string
 }
 
 // commands maps a subcommand name to its implementation.
@@ -83,12 +81,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		c := commands[name]
-		text := c.summary
-		if len(c.usage) > len(text) {
-			text = c.usage
-		}
-		fmt.Fprintf(w, "  %-8s %s\n", name, text)
+		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run \"facematch help <command>\" for a command's flags.")
