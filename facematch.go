@@ -181,6 +181,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	}
 	// Each image is decoded, searched for faces and its face(s) embedded in
 	// its own goroutine: image1 its largest usable face, image2 all of them.
+	// A failure of image1 cancels image2's work (a slow URL, say): image1's
+	// error is the one reported then anyway. (Not the other way round, so
+	// which error is reported never depends on timing.)
 	var (
 		wg    sync.WaitGroup
 		imgs  [2]image.Image
@@ -188,19 +191,29 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		embs  [2][]faceEmbedding
 		errs  [2]error
 	)
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for i, src := range [2]Source{image1, image2} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if i == 0 && errs[i] != nil {
+					cancel()
+				}
+			}()
 			defer recoverInternal(&errs[i])
-			imgs[i], faces[i], errs[i] = m.detect(ctx, src)
+			imgs[i], faces[i], errs[i] = m.detect(inner, src)
 			if errs[i] != nil {
 				return
 			}
-			embs[i], errs[i] = m.embedFaces(ctx, imgs[i], faces[i], i == 1)
+			embs[i], errs[i] = m.embedFaces(inner, imgs[i], faces[i], i == 1)
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for i, err := range errs {
 		if err != nil {
 			return nil, &ImageError{Image: i + 1, Err: err}

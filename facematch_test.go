@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/internal/imageio"
@@ -480,5 +481,34 @@ func TestImageSourceOffset(t *testing.T) {
 	}
 	if math.Abs(r0.Similarity-r1.Similarity) > 1e-3 {
 		t.Fatalf("similarity %v at the origin, %v offset", r0.Similarity, r1.Similarity)
+	}
+}
+
+// TestFailureCancelsOtherImage: an unusable image1 stops a slow URL fetch
+// of image2 at once, and the error names image1.
+func TestFailureCancelsOtherImage(t *testing.T) {
+	m := newTestMatcher(t)
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers until the client gives up
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Compare(context.Background(), Bytes([]byte("not an image")), URL(srv.URL), nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var ie *ImageError
+		if !errors.Is(err, ErrUnsupportedFormat) || !errors.As(err, &ie) || ie.Image != 1 {
+			t.Fatalf("err = %v, want image1 ErrUnsupportedFormat", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Compare waited for the slow URL after image1 failed")
 	}
 }
