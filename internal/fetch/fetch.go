@@ -173,7 +173,11 @@ func New(cfg Config) *Client {
 	}
 	switch t := base.(type) {
 	case nil:
-		rt = newTransport(http.DefaultTransport.(*http.Transport).Clone(), dialer)
+		def, ok := http.DefaultTransport.(*http.Transport)
+		if !ok { // replaced by the program: start from a plain transport
+			def = &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second}
+		}
+		rt = newTransport(def.Clone(), dialer)
 	case *http.Transport:
 		rt = newTransport(t.Clone(), dialer)
 	default:
