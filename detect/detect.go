@@ -119,7 +119,6 @@ var DefaultAngles = []float64{-20, 20, -40, 40}
 type Detector struct {
 	opts   Options
 	pigo   *pigo.Pigo
-	faces  *faceCascade
 	pupil  *treeCascade
 	nose   *treeCascade
 	mouth  *treeCascade
@@ -199,9 +198,6 @@ func New(opts *Options) (*Detector, error) {
 	var err error
 	if d.pigo, err = unpackFaceFinder(weights.FaceFinder()); err != nil {
 		return nil, err
-	}
-	if d.faces, err = parseFaceCascade(weights.FaceFinder()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 	}
 	if d.pupil, err = parseTreeCascade("puploc", weights.PupilLocator()); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
@@ -341,7 +337,13 @@ func (d *Detector) windows(g *grayImage, cut float32) []pigo.Detection {
 	if minSize > maxSize {
 		return nil
 	}
-	dets := d.faces.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
+	dets := d.pigo.RunCascade(pigo.CascadeParams{
+		MinSize:     minSize,
+		MaxSize:     maxSize,
+		ShiftFactor: d.opts.ShiftFactor,
+		ScaleFactor: d.opts.ScaleFactor,
+		ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
+	}, 0)
 	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
 	// clustering input, and so its output, a function of the image alone.
 	slices.SortFunc(dets, func(p, q pigo.Detection) int {

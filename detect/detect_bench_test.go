@@ -47,19 +47,10 @@ func BenchmarkDetect(b *testing.B) {
 	})
 	g, _, _ := toGray(img, 1024)
 	minSize := 40 // 480/12
-	b.Run("scan/own", func(b *testing.B) {
+	b.Run("scan/pigo-RunCascade", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			d.faces.scan(&g, minSize, 478, 0.1, 1.1)
-		}
-	})
-	b.Run("scan/pigo-baseline", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			d.pigo.RunCascade(pigo.CascadeParams{
-				MinSize: minSize, MaxSize: 478, ShiftFactor: 0.1, ScaleFactor: 1.1,
-				ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
-			}, 0)
+			d.pigo.RunCascade(pigoParams(&g, minSize, 478, 0.1, 1.1), 0)
 		}
 	})
 	b.Run("landmarks", func(b *testing.B) {

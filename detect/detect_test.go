@@ -418,14 +418,3 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
-
-// TestScanMatchesPigo: the face scan reproduces pigo's RunCascade exactly.
-func TestScanMatchesPigo(t *testing.T) {
-	d := detector(t)
-	g, _, _ := toGray(fixture(t, "obama_biden_two_faces.jpg"), 400)
-	got := d.faces.scan(&g, 30, min(g.W, g.H)-2, 0.1, 1.1)
-	want := d.pigo.RunCascade(pigoParams(&g, 30, min(g.W, g.H)-2, 0.1, 1.1), 0)
-	if len(got) == 0 || !reflect.DeepEqual(got, want) {
-		t.Fatalf("own scan: %d windows, pigo: %d (equal %v)", len(got), len(want), reflect.DeepEqual(got, want))
-	}
-}

@@ -22,11 +22,10 @@
 //     shipped with pigo v1.4.6) is run over square windows from
 //     Options.MinFaceFraction (1/12) of the shorter side up to the whole
 //     image, stepping ShiftFactor (0.1) of the window size and growing by
-//     ScaleFactor (1.1). The scan is pigo's RunCascade arithmetic with node
-//     offsets precomputed per window size (a test checks the windows and
-//     scores are identical to pigo's; it is about 1.5x faster); overlapping
-//     windows are merged by pigo's ClusterDetections (IoU > 0.2) and a merged
-//     face's Score is the sum of its windows' scores. The best face must
+//     ScaleFactor (1.1), with pigo's RunCascade (upright only: it uses no
+//     random state). Overlapping windows are sorted with a total order and
+//     merged by pigo's ClusterDetections (IoU > 0.2); a merged face's Score
+//     is the sum of its windows' scores. The best face must
 //     score MinScore (5), every other face MinExtraScore (10).
 //  3. Rotations. When no face found upright scores at least MinExtraScore
 //     (10), the grey image is rotated by each of Options.Angles (±20°, ±40°)
