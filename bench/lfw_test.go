@@ -12,24 +12,28 @@ import (
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
-// Floors for fold 1 of LFW (300 genuine + 300 impostor pairs) run end to end
-// with the default pipeline (detector landmarks, central face, flip
-// augmentation). With a single fold the threshold is chosen on the fold
+// Floors for fold 1 of LFW (300 genuine + 300 impostor pairs, 807 images) run
+// end to end with the default pipeline (detector landmarks, central face,
+// flip augmentation). With a single fold the threshold is chosen on the fold
 // itself, so the accuracy is in-sample.
 //
-// Measured (TODO measured figures): see the comment on each floor.
+// Measured at commit 9d062cc (2026-11-26): accuracy 98.33% (threshold cosine
+// 0.338), AUC 0.98494, TAR 97.00% at FAR 1e-2 and 95.67% at FAR 1e-3, 4
+// images without a face (5 pairs, 3 genuine). The floors sit a few pairs
+// under that, so a real regression fails and run-to-run noise (there is none:
+// the pipeline is deterministic) or a small landmark change does not.
 const (
-	oneFoldMinAccuracy = 0.985 // TODO
-	oneFoldMinAUC      = 0.995 // TODO
-	oneFoldMinTAR1e2   = 0.95  // TODO
-	oneFoldMaxNoFace   = 3     // TODO
+	oneFoldMinAccuracy = 0.975 // measured 0.9833 (5 pairs of margin)
+	oneFoldMinAUC      = 0.975 // measured 0.98494
+	oneFoldMinTAR1e2   = 0.95  // measured 0.9700
+	oneFoldMaxNoFace   = 8     // measured 4
 )
 
 // TestLFWOneFold is the CI accuracy guard: it runs fold 1 of LFW through
 // decode → detect → align → embed and fails when accuracy regresses.
 func TestLFWOneFold(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipping the LFW fold in -short mode (about 1100 images through the full pipeline)")
+		t.Skip("skipping the LFW fold in -short mode (807 images through the full pipeline)")
 	}
 	dir := sharedtest.Path(t, "datasets", "lfw")
 	pairs, err := eval.ReadPairs(filepath.Join(dir, "pairs.txt"))

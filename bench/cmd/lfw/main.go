@@ -16,7 +16,8 @@
 //	--folds N          evaluate only the first N folds (0 = all)
 //	--json             print one JSON object instead of the text report
 //	--roc OUT.png      draw the ROC curve with gonum/plot
-//	--scores OUT.tsv   write path1, path2, same, fold, cosine, no_face per pair
+//	--scores OUT.tsv   write path1, path2, same, fold, cosine, no_face per pair (no_face:
+//	                   0, or 1/2/3 when image 1/image 2/both had no face; cosine is then -1)
 //	--from-scores FILE evaluate a scores file written by --scores instead of running the pipeline
 //	--landmarks FILE   use reference landmarks (JSON lines: id, box, points) instead of detection
 //	--pick RULE        center (default; the face LFW labels) or largest, among several faces
@@ -30,7 +31,11 @@
 // 0.90 and 0.95 on the calibrated percentage of compare.Default.
 //
 // The per-pair scores (--scores) are what compare.Fit refits the calibration
-// from. Exit status: 0 on success, 2 on error.
+// from (leave out the rows with no_face != 0: their -1 is a verdict, not a
+// similarity). Exit status: 0 on success, 2 on error.
+//
+// Measured on LFW (6000 pairs, 7701 images, flip TTA, 2 shared cores): see
+// the package bench documentation and the README for the current figures.
 package main
 
 import (
