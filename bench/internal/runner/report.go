@@ -28,20 +28,26 @@ type Report struct {
 	Threshold1e3   float64   `json:"threshold_at_far_1e-3"` // cosine
 	// NoFace counts distinct images where no face was found; NoFacePairs the
 	// pairs that contain one (scored NoFaceScore, never dropped).
-	NoFace            int                   `json:"no_face"`
-	NoFaceImages      []string              `json:"no_face_images"`
-	NoFacePairs       int                   `json:"no_face_pairs"`
-	NoFaceGenuine     int                   `json:"no_face_genuine_pairs"`
-	NoFaceScore       float64               `json:"no_face_score"`
-	CalibrationModel  compare.Calibration   `json:"calibration_model"`
-	Calibration       []eval.CalibrationRow `json:"calibration"`
-	Seconds           float64               `json:"seconds,omitempty"`
-	ImagesPerSecond   float64               `json:"images_per_second,omitempty"`
-	Landmarks         string                `json:"landmarks,omitempty"` // "detector" or the reference file
-	Flip              bool                  `json:"flip"`
-	Pick              string                `json:"pick,omitempty"`
-	SingleFoldCaution string                `json:"note,omitempty"`
-	roc               []eval.ROCPoint
+	NoFace        int      `json:"no_face"`
+	NoFaceImages  []string `json:"no_face_images"`
+	NoFacePairs   int      `json:"no_face_pairs"`
+	NoFaceGenuine int      `json:"no_face_genuine_pairs"`
+	NoFaceScore   float64  `json:"no_face_score"`
+	// FacesFound* repeat the k-fold accuracy on the pairs where both faces
+	// were found: a diagnostic that separates detection misses from
+	// alignment and model errors. The headline figures above count every pair.
+	FacesFoundPairs       int                   `json:"faces_found_pairs"`
+	FacesFoundAccuracy    float64               `json:"faces_found_accuracy"`
+	FacesFoundAccuracyStd float64               `json:"faces_found_accuracy_std"`
+	CalibrationModel      compare.Calibration   `json:"calibration_model"`
+	Calibration           []eval.CalibrationRow `json:"calibration"`
+	Seconds               float64               `json:"seconds,omitempty"`
+	ImagesPerSecond       float64               `json:"images_per_second,omitempty"`
+	Landmarks             string                `json:"landmarks,omitempty"` // "detector" or the reference file
+	Flip                  bool                  `json:"flip"`
+	Pick                  string                `json:"pick,omitempty"`
+	SingleFoldCaution     string                `json:"note,omitempty"`
+	roc                   []eval.ROCPoint
 }
 
 // Evaluate computes the metrics of s. cal maps cosines to the calibrated
@@ -80,6 +86,22 @@ func Evaluate(s *Scores, cal compare.Calibration) (*Report, error) {
 	r.Accuracy, r.AccuracyStd, r.FoldAccuracy, r.FoldThresholds = kf.Mean, kf.Std, kf.Accuracy, kf.Thresholds
 	if r.Folds == 1 {
 		r.SingleFoldCaution = "single fold: the threshold was chosen on the evaluated pairs themselves (in-sample accuracy)"
+	}
+	var fs []float64
+	var fl []bool
+	var ff []int
+	for i := range s.Cosine {
+		if !s.NoFace[i] {
+			fs, fl, ff = append(fs, s.Cosine[i]), append(fl, same[i]), append(ff, folds[i])
+		}
+	}
+	r.FacesFoundPairs = len(fs)
+	if len(fs) > 0 {
+		kf, err := eval.KFold(fs, fl, ff)
+		if err != nil {
+			return nil, err
+		}
+		r.FacesFoundAccuracy, r.FacesFoundAccuracyStd = kf.Mean, kf.Std
 	}
 	if r.AUC, err = eval.AUC(s.Cosine, same); err != nil {
 		return nil, err
@@ -139,6 +161,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.NoFace, r.NoFacePairs, r.NoFaceGenuine, r.NoFaceScore)
 	for _, im := range r.NoFaceImages {
 		fmt.Fprintf(&b, "                 %s\n", im)
+	}
+	if r.NoFacePairs > 0 && r.FacesFoundPairs > 0 {
+		fmt.Fprintf(&b, "faces found      %d pairs: accuracy %.2f%% ± %.2f (diagnostic: detection misses left out)\n",
+			r.FacesFoundPairs, 100*r.FacesFoundAccuracy, 100*r.FacesFoundAccuracyStd)
 	}
 	fmt.Fprintf(&b, "calibration      percentage = 100/(1+exp(-(%.6g*cos %+.6g)))\n", r.CalibrationModel.A, r.CalibrationModel.B)
 	b.WriteString("  threshold   cosine    FAR (false accepts)        FRR (false rejects)\n")

@@ -114,6 +114,9 @@ func TestRunAndEvaluate(t *testing.T) {
 	if math.Abs(r.TAR1e3-29.0/30) > 1e-12 || math.Abs(r.TAR1e2-29.0/30) > 1e-12 || math.Abs(r.Threshold1e3-0.9) > 1e-6 {
 		t.Errorf("TAR %v / %v at %v, want 29/30 at 0.9", r.TAR1e2, r.TAR1e3, r.Threshold1e3)
 	}
+	if r.FacesFoundPairs != 59 || r.FacesFoundAccuracy != 1 || r.FacesFoundAccuracyStd != 0 {
+		t.Errorf("faces-found diagnostic: %d pairs, %v ± %v, want 59 pairs at 1 ± 0", r.FacesFoundPairs, r.FacesFoundAccuracy, r.FacesFoundAccuracyStd)
+	}
 	if r.NoFace != 1 || r.NoFacePairs != 1 || r.NoFaceGenuine != 1 {
 		t.Errorf("no-face %d images %d pairs %d genuine, want 1 1 1", r.NoFace, r.NoFacePairs, r.NoFaceGenuine)
 	}
