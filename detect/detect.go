@@ -49,6 +49,10 @@ type Face struct {
 	// Angle is the in-plane rotation in degrees of the image copy the face
 	// was found on (0 for upright; see Options.Angles).
 	Angle float64
+	// Mirrored says the face was found on the mirror image (see
+	// Options.NoMirror); box and landmarks are in the input's coordinates
+	// and order all the same.
+	Mirrored bool
 }
 
 // Options tunes the detector. The zero value of each field means its default;
@@ -96,6 +100,10 @@ type Options struct {
 	Angles []float64
 	// NoRotation disables the rotated retries.
 	NoRotation bool
+	// NoMirror disables the retry on the mirror image, which runs when no
+	// face found upright scores MinExtraScore; faces found mirrored must
+	// score MinExtraScore.
+	NoMirror bool
 }
 
 // Default quality cuts on Face.Score. Measured with the default options:
@@ -247,19 +255,27 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
-	faces = d.detectGray(&g, 0, nil, toInput)
-	// Rotated retries unless an upright face is confident (scores at least
-	// MinExtraScore); faces found rotated replace weak upright ones.
+	faces = d.detectGray(&g, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+	// Retries unless an upright face is confident (scores at least
+	// MinExtraScore): first the mirror image (pico's cascade is not
+	// left-right symmetric, so it finds some faces only mirrored), then the
+	// rotations. Faces found by a retry replace weak upright ones.
 	confident := false
 	for _, f := range faces {
 		confident = confident || f.Score >= d.opts.MinExtraScore
+	}
+	if !confident && !d.opts.NoMirror {
+		mg, toSrc := g.mirrored()
+		if mf := d.detectGray(&mg, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
+			faces, confident = mf, true
+		}
 	}
 	for _, a := range d.angles {
 		if confident {
 			break
 		}
 		rg, toSrc := g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, a, toSrc, toInput); len(rf) > 0 {
+		if rf := d.detectGray(&rg, a, d.opts.MinRotatedScore, d.opts.MinRotatedScore, false, toSrc, toInput); len(rf) > 0 {
 			faces = rf
 			break
 		}
@@ -288,11 +304,10 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 // detectGray runs the face cascade and the landmark cascades on g. toSrc (nil
 // for the upright image) maps g's pixel coordinates to those of the upright
 // working image, toInput maps those to input coordinates.
-func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
-	cut, extra := d.opts.MinScore, d.opts.MinExtraScore
-	if angle != 0 {
-		cut, extra = d.opts.MinRotatedScore, d.opts.MinRotatedScore
-	}
+//
+// The best face must score cut, the others extra. mirrored says g is the
+// mirror image, so the landmarks' left and right swap when mapped back.
+func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
 	dets := d.windows(g, cut)
 	var best float32
 	for _, det := range dets {
@@ -313,6 +328,11 @@ func (d *Detector) detectGray(g *grayImage, angle float64, toSrc func(x, y float
 		}
 		for i, p := range lm {
 			f.Landmarks[i] = mapPt(p.X, p.Y)
+		}
+		if mirrored {
+			f.Mirrored = true
+			l := &f.Landmarks
+			l[0], l[1], l[3], l[4] = l[1], l[0], l[4], l[3]
 		}
 		// The window covers working pixels [col-s/2, col+s/2); map its centre
 		// and keep it square in input pixels.

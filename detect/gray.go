@@ -175,3 +175,18 @@ func (g grayImage) patch(cx, cy, theta float64, side int) (grayImage, func(x, y 
 	}
 	return out, toSrc
 }
+
+// mirrored returns g flipped left-right and the map from its coordinates to
+// g's (pixel centres at integers).
+func (g grayImage) mirrored() (grayImage, func(x, y float64) (float64, float64)) {
+	out := grayImage{Pix: make([]uint8, len(g.Pix)), W: g.W, H: g.H}
+	for y := 0; y < g.H; y++ {
+		src := g.Pix[y*g.W : (y+1)*g.W]
+		dst := out.Pix[y*g.W : (y+1)*g.W]
+		for x, v := range src {
+			dst[g.W-1-x] = v
+		}
+	}
+	w1 := float64(g.W - 1)
+	return out, func(x, y float64) (float64, float64) { return w1 - x, y }
+}
