@@ -100,6 +100,9 @@ type Options struct {
 	Angles []float64
 	// NoRotation disables the rotated retries.
 	NoRotation bool
+	// NoMirrorLandmarks computes the landmarks on the image only, not
+	// also on its mirror image (half the landmark cost, noisier points).
+	NoMirrorLandmarks bool
 	// NoMirror disables the retry on the mirror image, which runs when no
 	// face found upright scores MinExtraScore; faces found mirrored must
 	// score MinExtraScore.
@@ -314,11 +317,16 @@ func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, m
 		best = max(best, det.Q)
 	}
 	var faces []Face
+	var mg *grayImage // mirror image of g, made on first use
 	for _, det := range dets {
 		if det.Q < extra && det.Q < best {
 			continue
 		}
-		lm := d.landmarks(g, float32(det.Row), float32(det.Col), float32(det.Scale))
+		if mg == nil && !d.opts.NoMirrorLandmarks {
+			m, _ := g.mirrored()
+			mg = &m
+		}
+		lm := d.landmarks(g, mg, float32(det.Row), float32(det.Col), float32(det.Scale))
 		f := Face{Score: det.Q, Angle: angle}
 		mapPt := func(x, y float64) r2.Vec {
 			if toSrc != nil {
@@ -391,8 +399,25 @@ func (d *Detector) windows(g *grayImage, cut float32) []pigo.Detection {
 // The cascades were trained on upright faces, so when the eyes found on the
 // first pass tilt by more than maxUprightTilt, the face is resampled onto a
 // patch turned by that tilt and the cascades run again there.
-func (d *Detector) landmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
-	return correctLandmarks(d.cascadeLandmarks(g, row, col, s), row, col, s)
+//
+// With mg (the mirror image of g) not nil the same is done on the mirrored
+// face and the two results are averaged: the cascades are not left-right
+// symmetric, so their errors on the two views are partly independent.
+func (d *Detector) landmarks(g, mg *grayImage, row, col, s float32) [5]r2.Vec {
+	lm := correctLandmarks(d.cascadeLandmarks(g, row, col, s), row, col, s)
+	if mg == nil {
+		return lm
+	}
+	// Window centre column c (pixel k covers [k, k+1)) mirrors to W-c.
+	mcol := float32(g.W) - col
+	ml := correctLandmarks(d.cascadeLandmarks(mg, row, mcol, s), row, mcol, s)
+	w1 := float64(g.W - 1)
+	// Mirrored left is input right: swap while mapping x back.
+	for k, m := range [5]int{1, 0, 2, 4, 3} {
+		p := ml[m]
+		lm[k] = r2.Vec{X: (lm[k].X + w1 - p.X) / 2, Y: (lm[k].Y + p.Y) / 2}
+	}
+	return lm
 }
 
 // cascadeLandmarks is landmarks without the geometric correction.

@@ -56,7 +56,7 @@ func BenchmarkDetect(b *testing.B) {
 	b.Run("landmarks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			d.landmarks(&g, 200, 200, 120)
+			d.landmarks(&g, nil, 200, 200, 120)
 		}
 	})
 }
