@@ -45,6 +45,18 @@ func BenchmarkDetect(b *testing.B) {
 			}
 		}
 	})
+	fast, err := New(&Options{NoMirrorLandmarks: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("detect+landmarks/640x480/NoMirrorLandmarks", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fast.Detect(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	g, _, _ := toGray(img, 1024)
 	minSize := 40 // 480/12
 	b.Run("scan/pigo-RunCascade", func(b *testing.B) {
