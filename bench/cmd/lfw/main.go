@@ -16,6 +16,7 @@
 //	--folds N          evaluate only the first N folds (0 = all)
 //	--json             print one JSON object instead of the text report
 //	--roc OUT.png      draw the ROC curve with gonum/plot
+//	--roc-compare FILE also draw the ROC of this scores file (e.g. a --landmarks run), dashed
 //	--scores OUT.tsv   write path1, path2, same, fold, cosine, no_face per pair (no_face:
 //	                   0, or 1/2/3 when image 1/image 2/both had no face; cosine is then -1)
 //	--from-scores FILE evaluate a scores file written by --scores instead of running the pipeline
@@ -69,9 +70,9 @@ func main() {
 }
 
 type config struct {
-	data, pairs, roc, scores, fromScores, landmarks, pick string
-	folds, workers                                        int
-	json, noFlip                                          bool
+	data, pairs, roc, rocCompare, scores, fromScores, landmarks, pick string
+	folds, workers                                                    int
+	json, noFlip                                                      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.folds, "folds", 0, "evaluate only the first N folds (0 = all)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object")
 	fs.StringVar(&c.roc, "roc", "", "write a ROC plot to this PNG file")
+	fs.StringVar(&c.rocCompare, "roc-compare", "", "scores TSV whose ROC is drawn beside this run's (with --roc)")
 	fs.StringVar(&c.scores, "scores", "", "write per-pair scores (TSV) to this file")
 	fs.StringVar(&c.fromScores, "from-scores", "", "evaluate this scores TSV instead of running the pipeline")
 	fs.StringVar(&c.landmarks, "landmarks", "", "reference landmarks (JSON lines) used instead of detection")
@@ -109,16 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var scores *runner.Scores
 	desc := ""
 	if c.fromScores != "" {
-		f, err := os.Open(c.fromScores)
-		if err != nil {
+		if scores, err = readScores(c.fromScores, c.folds); err != nil {
 			return err
 		}
-		scores, err = runner.ReadTSV(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.fromScores, err)
-		}
-		scores = keepFolds(scores, c.folds)
 		desc = "scores from " + c.fromScores
 	} else {
 		if c.data == "" {
@@ -171,7 +166,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if c.landmarks == "" && c.fromScores == "" {
 			title = "LFW end to end"
 		}
-		if err := rep.PlotROC(c.roc, title); err != nil {
+		var others []*runner.Report
+		var labels []string
+		if c.rocCompare != "" {
+			o, err := readScores(c.rocCompare, c.folds)
+			if err != nil {
+				return err
+			}
+			orep, err := runner.Evaluate(o, compare.Default)
+			if err != nil {
+				return err
+			}
+			others, labels = append(others, orep), append(labels, filepath.Base(c.rocCompare))
+		}
+		if err := rep.PlotROC(c.roc, title, others, labels); err != nil {
 			return err
 		}
 	}
@@ -181,6 +189,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	return rep.WriteText(stdout)
+}
+
+// readScores reads a scores TSV and keeps its first n folds (0 = all).
+func readScores(name string, n int) (*runner.Scores, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := runner.ReadTSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return keepFolds(s, n), nil
 }
 
 // keepFolds restricts a scores file to its first n folds.

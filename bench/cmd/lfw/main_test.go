@@ -42,7 +42,7 @@ func TestFromScoresJSON(t *testing.T) {
 	scores := writeScores(t)
 	roc := filepath.Join(t.TempDir(), "roc.png")
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"--from-scores", scores, "--json", "--roc", roc}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"--from-scores", scores, "--json", "--roc", roc, "--roc-compare", scores}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
 	var r map[string]any

@@ -137,7 +137,7 @@ func TestRunAndEvaluate(t *testing.T) {
 	}
 
 	png := filepath.Join(t.TempDir(), "roc.png")
-	if err := r.PlotROC(png, "synthetic"); err != nil {
+	if err := r.PlotROC(png, "synthetic", []*Report{r}, []string{"itself"}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(png)
