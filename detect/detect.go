@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"github.com/facematch/facematch/internal/onet"
 	"image"
 	"math"
 	"slices"
@@ -100,6 +101,13 @@ type Options struct {
 	Angles []float64
 	// NoRotation disables the rotated retries.
 	NoRotation bool
+	// Landmarks selects how the landmarks are placed. Default
+	// LandmarksONet (see refine.go).
+	Landmarks LandmarkMethod
+	// MinFaceProb is the ONet face probability a weak window (scoring
+	// below MinScore) needs to count as a face when no face is found
+	// otherwise. Only used with LandmarksONet. Default DefaultMinFaceProb.
+	MinFaceProb float32
 	// NoMirrorLandmarks computes the landmarks on the image only, not
 	// also on its mirror image (half the landmark cost, noisier points).
 	NoMirrorLandmarks bool
@@ -134,6 +142,7 @@ type Detector struct {
 	nose   *treeCascade
 	mouth  *treeCascade
 	angles []float64
+	onet   *onet.Net // nil with LandmarksCascade
 }
 
 // New returns a Detector using the cascades bundled in package weights.
@@ -207,6 +216,22 @@ func New(opts *Options) (*Detector, error) {
 		d.angles = slices.Clone(d.angles)
 	}
 	var err error
+	switch o.Landmarks {
+	case LandmarksONet:
+		if o.MinFaceProb == 0 {
+			o.MinFaceProb = DefaultMinFaceProb
+		}
+		if !(o.MinFaceProb > 0 && o.MinFaceProb < 1) {
+			return nil, bad("MinFaceProb", o.MinFaceProb)
+		}
+		d.opts.MinFaceProb = o.MinFaceProb
+		if d.onet, err = onet.New(weights.ONet()); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		}
+	case LandmarksCascade:
+	default:
+		return nil, bad("Landmarks", o.Landmarks)
+	}
 	if d.pigo, err = unpackFaceFinder(weights.FaceFinder()); err != nil {
 		return nil, err
 	}
@@ -281,6 +306,19 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 		if rf := d.detectGray(&rg, a, d.opts.MinRotatedScore, d.opts.MinRotatedScore, false, toSrc, toInput); len(rf) > 0 {
 			faces = rf
 			break
+		}
+	}
+	if d.onet != nil {
+		if len(faces) > 0 {
+			faces = d.refineAll(img, faces)
+		} else {
+			// Nothing scored the cut: let ONet judge the weak windows,
+			// upright and mirrored.
+			faces = d.verify(img, d.detectGray(&g, 0, fallbackScore, fallbackScore, false, nil, toInput))
+			if len(faces) == 0 && !d.opts.NoMirror {
+				mg, toSrc := g.mirrored()
+				faces = d.verify(img, d.detectGray(&mg, 0, fallbackScore, fallbackScore, true, toSrc, toInput))
+			}
 		}
 	}
 	slices.SortStableFunc(faces, func(p, q Face) int {

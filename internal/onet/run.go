@@ -10,8 +10,10 @@ import (
 
 // Box is a square face box in pixel-index coordinates: it covers the pixels
 // with X <= x < X+Size and Y <= y < Y+Size, like an image.Rectangle, but with
-// fractional edges.
-type Box struct{ X, Y, Size float64 }
+// fractional edges. Angle, in radians, turns the square about its centre
+// (positive turns the image's x axis towards its y axis), for faces that are
+// not upright.
+type Box struct{ X, Y, Size, Angle float64 }
 
 // Result is what the network says about one box.
 type Result struct {
@@ -31,21 +33,34 @@ func (n *Net) Run(img image.Image, box Box) Result {
 	crop(img, box, in[:])
 	lm, reg, prob := n.forward(in[:])
 	var res Result
+	toImage := box.frame()
 	for k := range 5 {
 		// The Caffe weights were trained on 1-based (Matlab) coordinates; the
 		// one-pixel shift removes the bias against the LFW reference
 		// landmarks (mean NME 0.060 → 0.043, see onet_test.go).
-		res.Landmarks[k] = r2.Vec{
-			X: box.X + box.Size*float64(lm[k]) - 1,
-			Y: box.Y + box.Size*float64(lm[k+5]) - 1,
-		}
+		res.Landmarks[k] = toImage(box.Size*float64(lm[k])-1, box.Size*float64(lm[k+5])-1)
 	}
-	x1, y1 := box.X+box.Size*float64(reg[0]), box.Y+box.Size*float64(reg[1])
-	x2, y2 := box.X+box.Size+box.Size*float64(reg[2]), box.Y+box.Size+box.Size*float64(reg[3])
+	// Regression in the box frame: new edges relative to the old ones.
+	x1, y1 := box.Size*float64(reg[0]), box.Size*float64(reg[1])
+	x2, y2 := box.Size*(1+float64(reg[2])), box.Size*(1+float64(reg[3]))
 	s := max(x2-x1, y2-y1)
-	res.Refined = Box{X: (x1+x2)/2 - s/2, Y: (y1+y2)/2 - s/2, Size: s}
+	c := toImage((x1+x2)/2-0.5, (y1+y2)/2-0.5) // centre, as a pixel-centre point
+	res.Refined = Box{X: c.X + 0.5 - s/2, Y: c.Y + 0.5 - s/2, Size: s, Angle: box.Angle}
 	res.Face = prob[1]
 	return res
+}
+
+// frame returns the map from the box's own pixel-centre coordinates (origin
+// at the centre of its top-left pixel when upright) to the image's.
+func (b Box) frame() func(u, v float64) r2.Vec {
+	sin, cos := math.Sincos(b.Angle)
+	// Centre of the box in pixel-centre coordinates.
+	cx, cy := b.X+b.Size/2-0.5, b.Y+b.Size/2-0.5
+	h := b.Size/2 - 0.5
+	return func(u, v float64) r2.Vec {
+		du, dv := u-h, v-h
+		return r2.Vec{X: cx + cos*du - sin*dv, Y: cy + sin*du + cos*dv}
+	}
 }
 
 // crop fills dst (NHWC, transposed for the Caffe-trained weights, scaled to
@@ -55,6 +70,7 @@ func (n *Net) Run(img image.Image, box Box) Result {
 func crop(img image.Image, box Box, dst []float32) {
 	at := rgbAccessor(img)
 	b := img.Bounds()
+	toImage := box.frame()
 	step := box.Size / Input
 	k := int(math.Ceil(step))
 	k = min(max(k, 1), 4)
@@ -64,10 +80,11 @@ func crop(img image.Image, box Box, dst []float32) {
 			var acc [3]float64
 			for sy := range k {
 				for sx := range k {
-					// Sample point in pixel-centre coordinates.
-					x := box.X + (float64(c)+(float64(sx)+0.5)/float64(k))*step - 0.5
-					y := box.Y + (float64(r)+(float64(sy)+0.5)/float64(k))*step - 0.5
-					bilinear(at, b, x, y, &acc)
+					// Sample point in the box's pixel-centre coordinates.
+					u := (float64(c)+(float64(sx)+0.5)/float64(k))*step - 0.5
+					v := (float64(r)+(float64(sy)+0.5)/float64(k))*step - 0.5
+					p := toImage(u, v)
+					bilinear(at, b, p.X, p.Y, &acc)
 				}
 			}
 			o := (c*Input + r) * 3 // transposed
