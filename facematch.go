@@ -168,8 +168,8 @@ type ImageFaces struct {
 // identity document) and image2 (e.g. a selfie) show the same person.
 // image1's largest face is compared with each face of image2 and the most
 // similar one is used (among its MaxComparedFaces largest). Errors about
-// one image are *ImageError; an invalid
-// threshold is reported before any image is read.
+// one image are *ImageError; an invalid threshold is reported before any
+// image is read.
 func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *CompareOptions) (res *Result, err error) {
 	defer func() {
 		if err != nil {
