@@ -45,14 +45,14 @@ func BenchmarkDetect(b *testing.B) {
 			}
 		}
 	})
-	fast, err := New(&Options{NoMirrorLandmarks: true})
+	mirror, err := New(&Options{MirrorLandmarks: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("detect+landmarks/640x480/NoMirrorLandmarks", func(b *testing.B) {
+	b.Run("detect+landmarks/640x480/MirrorLandmarks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := fast.Detect(img); err != nil {
+			if _, err := mirror.Detect(img); err != nil {
 				b.Fatal(err)
 			}
 		}
