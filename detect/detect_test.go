@@ -106,7 +106,19 @@ func TestFixtureFaceCounts(t *testing.T) {
 // TestLandmarkSanity: on upright frontal faces the points must be laid out
 // like a face.
 func TestLandmarkSanity(t *testing.T) {
-	d := detector(t)
+	cascade, err := New(&Options{Landmarks: LandmarksCascade})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		name string
+		d    *Detector
+	}{{"default", detector(t)}, {"cascade", cascade}} {
+		t.Run(m.name, func(t *testing.T) { landmarkSanity(t, m.d) })
+	}
+}
+
+func landmarkSanity(t *testing.T, d *Detector) {
 	for _, file := range []string{
 		"astronaut_eileen_collins.png", "obama_portrait_2012.jpg", "obama_congress_2009.jpg",
 		"obama_blue_room_2010.jpg", "biden_blue_room_2010.jpg", "obama_biden_two_faces.jpg", "grace_hopper_128.jpg",
