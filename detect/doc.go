@@ -50,27 +50,32 @@
 //     resampled upright and the cascades run again there. Finally a linear
 //     correction fitted on LFW (see correct.go) moves the points from pigo's
 //     conventions (pupils, its nose and mouth definitions) to the standard
-//     five-point layout.
+//     five-point layout. These are the points with
+//     Options.Landmarks = LandmarksCascade. The default, LandmarksONet,
+//     then replaces them by those of MTCNN's ONet run on the face box
+//     (refine.go; the cascade points are still used for the tilt of faces
+//     found rotated).
 //
 // # Accuracy and speed
 //
 // Against the reference landmarks of the 7698 LFW images used by pairs.txt
 // (../shared/golden/landmarks, from a 68-point CNN), TestLFWLandmarks
 // measures the mean point error divided by the reference inter-ocular
-// distance (NME). On the half not used to fit the correction:
+// distance (NME), for both methods. LandmarksCascade, on the half not used to
+// fit the correction:
 //
-//	point        NME     (without the correction)
+//	point        NME     (without the correction, on a quarter of LFW)
 //	left eye     0.050   0.066
 //	right eye    0.053   0.069
 //	nose tip     0.051   0.053
 //	left mouth   0.051   0.056
-//	right mouth  0.055   0.072
-//	all five     0.052   0.063, faces with NME > 0.1: 6.7% (8.4%)
+//	right mouth  0.056   0.072
+//	all five     0.052   0.063, faces with NME > 0.1: 6.8% (8.4%)
 //
-// and 0.8% of the images give no face (0.3% another face than the reference
-// one). That is noisier than a CNN landmark model (MTCNN's ONet reaches about
-// 0.043 on the same data), so when alignment quality matters most, refine the
-// points with a CNN from this package's box (internal/onet).
+// with 0.6% of the images giving no face and 0.3% another face than the
+// reference one. LandmarksONet measured about 0.045 with about 1–2% of faces
+// over 0.1 on the first 1000 images; end to end (fold 1 of LFW, bench
+// package) the cascade points gave 98.50% pair accuracy.
 //
 // Detect with landmarks costs one cascade scan plus the landmark cascades
 // (5 x 63 runs per face, twice for a tilted face). The scan dominates: it
