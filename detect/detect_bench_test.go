@@ -45,11 +45,23 @@ func BenchmarkDetect(b *testing.B) {
 			}
 		}
 	})
-	mirror, err := New(&Options{MirrorLandmarks: true})
+	cascade, err := New(&Options{Landmarks: LandmarksCascade})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("detect+landmarks/640x480/MirrorLandmarks", func(b *testing.B) {
+	b.Run("detect+landmarks/640x480/LandmarksCascade", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cascade.Detect(img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	mirror, err := New(&Options{Landmarks: LandmarksCascade, MirrorLandmarks: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("detect+landmarks/640x480/LandmarksCascade+MirrorLandmarks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := mirror.Detect(img); err != nil {
