@@ -367,7 +367,12 @@ func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, m
 			m, _ := g.mirrored()
 			mg = &m
 		}
-		lm := d.landmarks(g, mg, float32(det.Row), float32(det.Col), float32(det.Scale))
+		// With ONet the cascade points are only needed for the tilt of
+		// faces found rotated; upright faces get theirs from refine.
+		var lm [5]r2.Vec
+		if d.onet == nil || angle != 0 {
+			lm = d.landmarks(g, mg, float32(det.Row), float32(det.Col), float32(det.Scale))
+		}
 		f := Face{Score: det.Q, Angle: angle}
 		mapPt := func(x, y float64) r2.Vec {
 			if toSrc != nil {
