@@ -322,6 +322,13 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 				mg, toSrc := g.mirrored()
 				faces = d.verify(img, d.detectGray(&mg, 0, fallbackScore, fallbackScore, true, toSrc, toInput))
 			}
+			for _, a := range d.angles {
+				if len(faces) > 0 {
+					break
+				}
+				rg, toSrc := g.rotated(a * math.Pi / 180)
+				faces = d.verify(img, d.detectGray(&rg, a, fallbackScore, fallbackScore, false, toSrc, toInput))
+			}
 		}
 	}
 	slices.SortStableFunc(faces, func(p, q Face) int {

@@ -164,9 +164,12 @@ func decodeFile(path string) (image.Image, error) {
 // quality this package reaches; they fail when a change makes it worse.
 func TestLFWLandmarks(t *testing.T) {
 	if testing.Short() {
-		t.Skip("slow: runs the detector on ~7700 LFW images")
+		t.Skip("slow: runs the detector on LFW images")
 	}
-	limit := 0
+	// The first 1200 reference images by default, so that the README's
+	// go test ./... stays within go test's default 10-minute timeout;
+	// FACEMATCH_LFW_LIMIT=0 measures all ~7700 (about 20 minutes).
+	limit := 1200
 	if s := os.Getenv("FACEMATCH_LFW_LIMIT"); s != "" {
 		fmt.Sscan(s, &limit)
 	}
@@ -187,9 +190,6 @@ func TestLFWLandmarks(t *testing.T) {
 			even, odd := measureLFW(t, d, limit)
 			t.Log("\nfit half (even lines of lfw-5point.jsonl):\n" + even.String())
 			t.Log("\nheld-out half (odd lines):\n" + odd.String())
-			if limit > 0 {
-				return
-			}
 			for _, st := range []*lfwStats{even, odd} {
 				total := st.n + st.noFace + st.wrongFace
 				if fail := float64(st.noFace+st.wrongFace) / float64(total); fail > 0.015 {
