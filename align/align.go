@@ -3,6 +3,7 @@ package align
 import (
 	"errors"
 	"fmt"
+	"github.com/facematch/facematch/internal/imageio"
 	"image"
 	"image/color"
 	"math"
@@ -241,7 +242,7 @@ func newSource(img image.Image) *source {
 	case *image.YCbCr:
 		s.ycc = m
 		if m.Rect.Min.X >= 0 && m.Rect.Min.Y >= 0 {
-			s.hs, s.vs, s.cshift = chromaShifts(m.SubsampleRatio)
+			s.hs, s.vs, s.cshift = imageio.ChromaShifts(m.SubsampleRatio)
 		}
 	case *image.RGBA:
 		s.rgba = m
@@ -332,25 +333,4 @@ func (s *source) at(x, y int) [3]int32 {
 		r, g, b, _ := s.img.At(x, y).RGBA()
 		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
 	}
-}
-
-// chromaShifts returns log2 of the horizontal and vertical chroma
-// subsampling factors of r, as image.YCbCr.COffset uses them (for
-// coordinates >= 0, where shifting and dividing agree).
-func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs int, ok bool) {
-	switch r {
-	case image.YCbCrSubsampleRatio444:
-		return 0, 0, true
-	case image.YCbCrSubsampleRatio422:
-		return 1, 0, true
-	case image.YCbCrSubsampleRatio420:
-		return 1, 1, true
-	case image.YCbCrSubsampleRatio440:
-		return 0, 1, true
-	case image.YCbCrSubsampleRatio411:
-		return 2, 0, true
-	case image.YCbCrSubsampleRatio410:
-		return 2, 1, true
-	}
-	return 0, 0, false
 }

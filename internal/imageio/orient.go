@@ -61,7 +61,7 @@ func Orient(img image.Image, o int) image.Image {
 	px := dst.Pix
 	switch src := img.(type) {
 	case *image.YCbCr:
-		hs, vs, ok := chromaShifts(src.SubsampleRatio)
+		hs, vs, ok := ChromaShifts(src.SubsampleRatio)
 		if !ok || src.Rect.Min.X < 0 || src.Rect.Min.Y < 0 { // shifts round like COffset only for x, y >= 0
 			orientGeneric(img, px, base, ax, ay)
 			break
@@ -110,9 +110,11 @@ func orientGeneric(img image.Image, px []uint8, base, ax, ay int) {
 	}
 }
 
-// chromaShifts returns log2 of the horizontal and vertical chroma
-// subsampling factors of r (as image.YCbCr.COffset uses them).
-func chromaShifts(r image.YCbCrSubsampleRatio) (hs, vs int, ok bool) {
+// ChromaShifts returns log2 of the horizontal and vertical chroma
+// subsampling factors of r, as image.YCbCr.COffset uses them (for
+// coordinates >= 0, where shifting and dividing agree); ok is false for an
+// unknown ratio.
+func ChromaShifts(r image.YCbCrSubsampleRatio) (hs, vs int, ok bool) {
 	switch r {
 	case image.YCbCrSubsampleRatio444:
 		return 0, 0, true
