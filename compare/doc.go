@@ -37,13 +37,13 @@
 // record):
 //
 //	threshold  cosine ≥  FAR (impostor pairs accepted)  FRR (genuine pairs rejected)
-//	0.70       0.4359    0.100 %                         5.10 %
-//	0.80       0.4710    0.033 %                         6.13 %
-//	0.90       0.5239    0.000 %                         8.40 %
-//	0.95       0.5727    0.000 %                        11.57 %
+//	0.70       0.4298    0.100 %                         1.97 %
+//	0.80       0.4586    0.067 %                         2.70 %
+//	0.90       0.5019    0.033 %                         3.80 %
+//	0.95       0.5417    0.000 %                         5.67 %
 //
-// 45 of the 153 rejected genuine pairs at 0.70 involve an image in which
-// the detector found no face; with reference landmarks the FRR at 0.70 is
+// 6 of the 59 rejected genuine pairs at 0.70 involve an image in which the
+// detector found no face; with reference landmarks the FRR at 0.70 is
 // 1.93 % for the same FAR.
 //
 // # Refitting

@@ -21,7 +21,7 @@ func Example() {
 	fmt.Println(compare.CheckThreshold(0.5))
 	// Output:
 	// cosine 0.96
-	// 99.99% true
+	// 100.00% true
 	// compare: invalid threshold: 0.5 is outside [0.70, 0.95]
 }
 
