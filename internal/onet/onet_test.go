@@ -164,3 +164,47 @@ func TestLFWAgainstReference(t *testing.T) {
 		t.Errorf("face probability > 0.5 on only %d of %d faces", faces, len(nme))
 	}
 }
+
+// TestRotatedBox turns a photo a quarter turn and checks that a box turned
+// with it gives the same landmarks, carried through the rotation: the
+// sampling frame and the mapping back agree for non-zero angles.
+func TestRotatedBox(t *testing.T) {
+	fh, err := os.Open(filepath.Join("..", "..", "testdata", "astronaut.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := image.Decode(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := newNet(t)
+	box := Box{X: 133, Y: 47, Size: 81} // the detector's box for this face
+	up := n.Run(img, box)
+	if up.Face < 0.9 {
+		t.Fatalf("upright face probability %.3f", up.Face)
+	}
+	// Rotate 90° clockwise: input pixel (x, y) lands at (H-1-y, x).
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	rot := image.NewRGBA(image.Rect(0, 0, h, w))
+	for y := range h {
+		for x := range w {
+			rot.Set(h-1-y, x, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	// The box's centre moves like a pixel centre; the crop turns by +90°.
+	cx, cy := box.X+box.Size/2-0.5, box.Y+box.Size/2-0.5
+	rcx, rcy := float64(h-1)-cy, cx
+	rb := Box{X: rcx + 0.5 - box.Size/2, Y: rcy + 0.5 - box.Size/2, Size: box.Size, Angle: math.Pi / 2}
+	got := n.Run(rot, rb)
+	for k, p := range up.Landmarks {
+		want := [2]float64{float64(h-1) - p.Y, p.X}
+		if d := math.Hypot(got.Landmarks[k].X-want[0], got.Landmarks[k].Y-want[1]); d > 0.5 {
+			t.Errorf("landmark %d: %v after rotation, want (%.2f, %.2f)", k, got.Landmarks[k], want[0], want[1])
+		}
+	}
+	if math.Abs(float64(got.Face-up.Face)) > 0.01 {
+		t.Errorf("face probability %.4f rotated, %.4f upright", got.Face, up.Face)
+	}
+}
