@@ -179,3 +179,28 @@ func describeFace(f detect.Face) string {
 
 // flagErrHelp is flag.ErrHelp: -h/--help printed the usage (exit 0).
 var flagErrHelp = flag.ErrHelp
+
+// oneImage parses the arguments of a one-image subcommand (name) and opens
+// the image's source and the matcher; asJSON and allowPrivate point at the
+// subcommand's flags, which parsing sets. When ok is false it has already
+// reported the problem and code is the exit status to return.
+func oneImage(fs *flag.FlagSet, args []string, name string, asJSON, allowPrivate *bool, stdout, stderr io.Writer) (arg string, src facematch.Source, m *facematch.Matcher, code int, ok bool) {
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flagErrHelp) {
+		return "", nil, nil, exitMatch, false
+	}
+	if err != nil {
+		return "", nil, nil, fail(fmt.Errorf("%w: %v", errUsage, err), jsonRequested(args), stdout, stderr), false
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", nil, nil, fail(fmt.Errorf("%w: %s needs exactly one image, got %d", errUsage, name, len(pos)), *asJSON, stdout, stderr), false
+	}
+	if src, err = source(pos[0]); err != nil {
+		return "", nil, nil, fail(err, *asJSON, stdout, stderr), false
+	}
+	if m, err = matcher(*allowPrivate); err != nil {
+		return "", nil, nil, fail(err, *asJSON, stdout, stderr), false
+	}
+	return pos[0], src, m, 0, true
+}

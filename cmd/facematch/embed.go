@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,26 +30,12 @@ func runEmbed(args []string, stdout, stderr io.Writer) int {
 	aligned := fs.Bool("aligned", false, fmt.Sprintf("IMAGE is already an aligned %dx%d face crop: skip detection", embed.InputSize, embed.InputSize))
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	allowPrivate := fs.Bool("allow-private-urls", false, "let URL images reach loopback/private/link-local addresses")
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flagErrHelp) {
-		return exitMatch
-	}
-	if err != nil {
-		return fail(fmt.Errorf("%w: %v", errUsage, err), jsonRequested(args), stdout, stderr)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fail(fmt.Errorf("%w: embed needs exactly one image, got %d", errUsage, len(pos)), *asJSON, stdout, stderr)
-	}
-	src, err := source(pos[0])
-	if err != nil {
-		return fail(err, *asJSON, stdout, stderr)
-	}
-	m, err := matcher(*allowPrivate)
-	if err != nil {
-		return fail(err, *asJSON, stdout, stderr)
+	_, src, m, code, ok := oneImage(fs, args, "embed", asJSON, allowPrivate, stdout, stderr)
+	if !ok {
+		return code
 	}
 	out := embedJSON{Dim: embed.Dim, Model: facematch.Model, Aligned: *aligned}
+	var err error
 	if *aligned {
 		out.Embedding, err = m.EmbedAligned(context.Background(), src)
 	} else {
