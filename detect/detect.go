@@ -140,7 +140,8 @@ var DefaultAngles = []float64{-20, 20, -40, 40}
 // and safe for concurrent use.
 type Detector struct {
 	opts   Options
-	pigo   *pigo.Pigo
+	face   *faceCascade
+	pigo   *pigo.Pigo // only for ClusterDetections, which reads no cascade
 	pupil  *treeCascade
 	nose   *treeCascade
 	mouth  *treeCascade
@@ -235,9 +236,10 @@ func New(opts *Options) (*Detector, error) {
 	default:
 		return nil, bad("Landmarks", o.Landmarks)
 	}
-	if d.pigo, err = unpackFaceFinder(weights.FaceFinder()); err != nil {
+	if d.face, err = parseFaceCascade(weights.FaceFinder()); err != nil {
 		return nil, err
 	}
+	d.pigo = pigo.NewPigo()
 	if d.pupil, err = parseTreeCascade("puploc", weights.PupilLocator()); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 	}
@@ -249,19 +251,6 @@ func New(opts *Options) (*Detector, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 	}
 	return d, nil
-}
-
-func unpackFaceFinder(b []byte) (p *pigo.Pigo, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("%w: unpacking facefinder: %v", ErrInternal, r)
-		}
-	}()
-	p, err = pigo.NewPigo().Unpack(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: unpacking facefinder: %v", ErrInternal, err)
-	}
-	return p, nil
 }
 
 // Detect finds the faces in img, largest box first (ties: higher score,
@@ -418,13 +407,7 @@ func (d *Detector) windows(g *grayImage, cut float32) []pigo.Detection {
 	if minSize > maxSize {
 		return nil
 	}
-	dets := d.pigo.RunCascade(pigo.CascadeParams{
-		MinSize:     minSize,
-		MaxSize:     maxSize,
-		ShiftFactor: d.opts.ShiftFactor,
-		ScaleFactor: d.opts.ScaleFactor,
-		ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
-	}, 0)
+	dets := d.face.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
 	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
 	// clustering input, and so its output, a function of the image alone.
 	slices.SortFunc(dets, func(p, q pigo.Detection) int {

@@ -10,12 +10,13 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/facematch/facematch/internal/sharedtest"
+	"github.com/facematch/facematch/weights"
 )
 
 // benchPhoto returns a fixture scaled to 640x480 (the astronaut portrait,
 // 512x512, stretched) as *image.RGBA and as *image.YCbCr-like JPEG output is
 // not needed: RGBA is what most decoders hand over after conversion.
-func benchPhoto(b *testing.B) *image.RGBA {
+func benchPhoto(b testing.TB) *image.RGBA {
 	b.Helper()
 	src, err := decodeFile(sharedtest.Path(b, "fixtures", "obama_biden_two_faces.jpg"))
 	if err != nil {
@@ -71,10 +72,20 @@ func BenchmarkDetect(b *testing.B) {
 	})
 	g, _, _ := toGray(img, 1024)
 	minSize := 40 // 480/12
+	p, err := pigo.NewPigo().Unpack(weights.FaceFinder())
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Run("scan/pigo-RunCascade", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			d.pigo.RunCascade(pigoParams(&g, minSize, 478, 0.1, 1.1), 0)
+			p.RunCascade(pigoParams(&g, minSize, 478, 0.1, 1.1), 0)
+		}
+	})
+	b.Run("scan/own", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d.face.scan(&g, minSize, 478, 0.1, 1.1)
 		}
 	})
 	b.Run("landmarks", func(b *testing.B) {
