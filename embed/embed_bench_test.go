@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facematch/facematch/internal/gemm"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -50,9 +51,7 @@ func BenchmarkEmbed(b *testing.B) {
 		}
 	})
 	b.Run("single-portable", func(b *testing.B) {
-		saved := useAsm
-		useAsm = false
-		defer func() { useAsm = saved }()
+		defer gemm.SetAsm(false)()
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := plain.EmbedInto(dst, img); err != nil {
@@ -135,26 +134,24 @@ func BenchmarkSgemmBaseline(b *testing.B) {
 	zero := make([]float32, 1024)
 	packed := make([][]float32, len(shapes))
 	for i, s := range shapes {
-		packed[i] = packB(B[:s.n*s.k], s.n, s.k)
+		packed[i] = gemm.PackB(B[:s.n*s.k], s.n, s.k)
 	}
 	b.Run("kernel=portable", func(b *testing.B) {
-		saved := useAsm
-		useAsm = false
-		defer func() { useAsm = saved }()
-		var g gemmScratch
+		defer gemm.SetAsm(false)()
+		var g gemm.Scratch
 		b.ReportAllocs()
 		for b.Loop() {
 			for i, s := range shapes {
-				gemm(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, 0, &g)
+				gemm.Mul(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, &g)
 			}
 		}
 	})
-	b.Run("kernel="+kernelName, func(b *testing.B) {
-		var g gemmScratch
+	b.Run("kernel="+gemm.KernelName(), func(b *testing.B) {
+		var g gemm.Scratch
 		b.ReportAllocs()
 		for b.Loop() {
 			for i, s := range shapes {
-				gemm(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, 0, &g)
+				gemm.Mul(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, &g)
 			}
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/weights"
 )
 
@@ -323,53 +324,6 @@ func TestSamePad(t *testing.T) {
 	}
 }
 
-// TestGemm compares the GEMM against a float64 reference on ragged sizes
-// (rows and columns that are not multiples of the tile) with both epilogues.
-func TestGemm(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 1))
-	var s gemmScratch
-	for _, c := range []struct{ m, n, k int }{{1, 1, 1}, {4, 16, 8}, {7, 20, 27}, {49, 192, 512}, {13, 5, 3}, {3136, 64, 27}} {
-		a := make([]float32, c.m*c.k)
-		w := make([]float32, c.n*c.k)
-		for i := range a {
-			a[i] = r.Float32()*2 - 1
-		}
-		for i := range w {
-			w[i] = r.Float32()*2 - 1
-		}
-		bias := make([]float32, c.n)
-		alpha := make([]float32, c.n)
-		for i := range bias {
-			bias[i], alpha[i] = r.Float32()-0.5, r.Float32()
-		}
-		for _, act := range []activation{{}, {kind: actPReLU, alpha: alpha}, {kind: actRelu}} {
-			ep := newEpilogue(bias, act, c.n)
-			out := make([]float32, c.m*c.n)
-			gemm(c.m, c.n, c.k, a, c.k, packB(w, c.n, c.k), out, c.n, ep.bias, ep.slope, ep.mode, &s)
-			for i := 0; i < c.m; i++ {
-				for j := 0; j < c.n; j++ {
-					var ref float64
-					for kk := 0; kk < c.k; kk++ {
-						ref += float64(a[i*c.k+kk]) * float64(w[j*c.k+kk])
-					}
-					ref += float64(bias[j])
-					switch act.kind {
-					case actPReLU:
-						if ref < 0 {
-							ref *= float64(alpha[j])
-						}
-					case actRelu:
-						ref = math.Max(ref, 0)
-					}
-					if d := math.Abs(float64(out[i*c.n+j]) - ref); d > 1e-4*float64(c.k) {
-						t.Fatalf("%+v %v: out[%d][%d] = %v, want %v", c, act, i, j, out[i*c.n+j], ref)
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestDepthwise compares the depthwise layer with a direct float64
 // computation for assorted geometries (odd channel counts, strides,
 // dilation, SAME and VALID padding), with and without assembly.
@@ -408,11 +362,10 @@ func TestDepthwise(t *testing.T) {
 		l := &dwLayer{in: in, out: shape3{oh, ow, g.c}, kh: g.k, kw: g.k, sh: g.s, sw: g.s, dh: g.d, dw: g.d,
 			padT: pt, padL: pl, w: w, act: act, ep: newEpilogue(bias, act, g.c)}
 		for _, asm := range []bool{true, false} {
-			saved := useAsm
-			useAsm = asm && saved
+			restore := gemm.SetAsm(asm)
 			out := make([]float32, l.out.size())
 			l.run(&workspace{}, [][]float32{x}, out)
-			useAsm = saved
+			restore()
 			for oy := 0; oy < oh; oy++ {
 				for ox := 0; ox < ow; ox++ {
 					for c := 0; c < g.c; c++ {
@@ -473,7 +426,7 @@ func TestConv(t *testing.T) {
 		}
 		act := activation{kind: actRelu6}
 		l := &convLayer{in: in, out: shape3{oh, ow, g.co}, kh: g.k, kw: g.k, sh: g.s, sw: g.s, dh: g.d, dw: g.d,
-			padT: pt, padL: pl, k: k, bp: packB(w, g.co, k), act: act, ep: newEpilogue(bias, act, g.co)}
+			padT: pt, padL: pl, k: k, bp: gemm.PackB(w, g.co, k), act: act, ep: newEpilogue(bias, act, g.co)}
 		l.direct = g.k == 1 && g.s == 1
 		out := make([]float32, l.out.size())
 		l.run(&workspace{}, [][]float32{x}, out)

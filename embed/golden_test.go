@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
@@ -197,9 +198,7 @@ func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
 // the reference, on every platform.
 func TestGoldenPortableKernel(t *testing.T) {
 	gs, imgs := goldenCases(t)
-	saved := useAsm
-	useAsm = false
-	defer func() { useAsm = saved }()
+	defer gemm.SetAsm(false)()
 	e, err := New(&Options{Workers: 1})
 	if err != nil {
 		t.Fatal(err)

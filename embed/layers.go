@@ -1,6 +1,10 @@
 package embed
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/facematch/facematch/internal/gemm"
+)
 
 // shape3 is an activation shape for one image: height, width, channels (NHWC
 // without the batch dimension).
@@ -39,11 +43,11 @@ func (a activation) String() string {
 }
 
 // epilogue is a layer's bias + activation in the form the kernels apply:
-// x + bias, then for mode 1 max(x,0) + slope·min(x,0), then the RELU6 clamp
-// when relu6 is set. Slices are zero padded to a multiple of nr.
+// x + bias, then, when slope is non-nil, max(x,0) + slope·min(x,0), then the
+// RELU6 clamp when relu6 is set. Slices are zero padded to a multiple of
+// gemm.NR.
 type epilogue struct {
 	bias, slope []float32
-	mode        int
 	relu6       bool
 }
 
@@ -51,16 +55,16 @@ type epilogue struct {
 // pattern's relu(x) + a·(x-|x|) becomes slope 2a: for x<0 both are the
 // rounding of 2·a·x, so results are bit-identical to the unfused ops.
 func newEpilogue(bias []float32, act activation, c int) epilogue {
-	n := (c + nr - 1) / nr * nr
+	n := gemm.PadLen(c)
 	e := epilogue{bias: make([]float32, n)}
 	copy(e.bias, bias)
 	switch act.kind {
 	case actRelu:
-		e.mode, e.slope = 1, make([]float32, n)
+		e.slope = make([]float32, n)
 	case actRelu6:
 		e.relu6 = true
 	case actPReLU, actPReLU2:
-		e.mode, e.slope = 1, make([]float32, n)
+		e.slope = make([]float32, n)
 		for i, a := range act.alpha[:c] {
 			if act.kind == actPReLU2 {
 				a *= 2
@@ -79,7 +83,7 @@ func (e *epilogue) apply(out []float32, c int) {
 }
 
 func (e *epilogue) applyRow(row []float32) {
-	vecBiasSlope(row, e.bias, e.slope, e.mode)
+	gemm.Epilogue(row, e.bias, e.slope)
 	if e.relu6 {
 		for j, v := range row {
 			row[j] = min(max(v, 0), 6)
@@ -98,7 +102,7 @@ type layer interface {
 // workspace is the per-worker scratch memory used by layers.
 type workspace struct {
 	col []float32 // im2col buffer
-	g   gemmScratch
+	g   gemm.Scratch
 }
 
 // samePad returns the output size and the leading padding for TensorFlow's
@@ -125,7 +129,7 @@ type convLayer struct {
 	kh, kw, sh, sw     int
 	dh, dw, padT, padL int
 	k                  int       // kh·kw·in.C
-	bp                 []float32 // packed weights
+	bp                 []float32 // weights packed by gemm.PackB
 	act                activation
 	ep                 epilogue
 	direct             bool // 1x1, stride 1, no padding: input is already the A matrix
@@ -141,14 +145,14 @@ func (l *convLayer) run(ws *workspace, in [][]float32, out []float32) {
 	x := in[0]
 	m := l.out.H * l.out.W
 	if l.direct {
-		gemm(m, l.out.C, l.k, x, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, l.ep.mode, &ws.g)
+		gemm.Mul(m, l.out.C, l.k, x, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, &ws.g)
 	} else {
 		if cap(ws.col) < m*l.k {
 			ws.col = make([]float32, m*l.k)
 		}
 		col := ws.col[:m*l.k]
 		l.im2col(x, col)
-		gemm(m, l.out.C, l.k, col, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, l.ep.mode, &ws.g)
+		gemm.Mul(m, l.out.C, l.k, col, l.k, l.bp, out, l.out.C, l.ep.bias, l.ep.slope, &ws.g)
 	}
 	if l.ep.relu6 {
 		for i, v := range out[:m*l.out.C] {
@@ -227,7 +231,7 @@ func (l *dwLayer) run(ws *workspace, in [][]float32, out []float32) {
 					continue
 				}
 				src := x[(iy*l.in.W+lo*l.sw+off)*C:]
-				rowFMAs(orow[lo*C:(hi+1)*C], src, l.w[(ky*l.kw+kx)*C:], C, l.sw*C)
+				gemm.RowFMA(orow[lo*C:(hi+1)*C], src, l.w[(ky*l.kw+kx)*C:], C, l.sw*C)
 			}
 		}
 		for ox := 0; ox < l.out.W; ox++ {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/internal/tflite"
 )
 
@@ -390,7 +391,7 @@ func (c *compiler) op(i int) error {
 		} else {
 			k := kh * kw * ic
 			cl := &convLayer{in: s, out: out, kh: kh, kw: kw, sh: o.StrideH, sw: o.StrideW, dh: o.DilationH, dw: o.DilationW,
-				padT: pt, padL: pl, k: k, bp: packB(w, oc, k), act: act, ep: newEpilogue(bias, act, oc)}
+				padT: pt, padL: pl, k: k, bp: gemm.PackB(w, oc, k), act: act, ep: newEpilogue(bias, act, oc)}
 			cl.direct = kh == 1 && kw == 1 && o.StrideH == 1 && o.StrideW == 1 && pt == 0 && pl == 0
 			l = cl
 		}

@@ -1,28 +1,31 @@
-package embed
+package gemm
 
-// Float32 matrix multiply used by the convolution ops.
-//
-// C[m][n] = Σ_k A[m][k]·B[k][n], with A row-major (stride lda) and B packed
-// once at load time into column panels of nr columns: panel p holds, for each
-// k, the nr values B[k][p·nr … p·nr+nr-1] (zero padded past n). The inner
-// kernel computes a block of mr rows × nr columns with all accumulators in
-// registers; the loop order (row block outer, panel inner) keeps the mr rows
-// of A in L1 while the packed weights stream from L2.
-//
-// The summation order over k is fixed (k ascending), so results are
-// deterministic for a given kernel. Assembly kernels run on amd64 with
-// AVX2+FMA (gemm_amd64.s) and on arm64 with NEON (gemm_arm64.s); elsewhere,
-// and when useAsm is off, the pure-Go kernel below runs (2×4 or 4×4 register
-// blocks depending on the target's register count, see regs_*.go).
-
+// Tile sizes. Callers need NR to pad bias and slope vectors.
 const (
-	mr = 4  // rows per micro-kernel block
-	nr = 16 // columns per packed panel
+	// MR is the number of rows of A (and C) one micro-kernel call computes.
+	MR = 4
+	// NR is the width of a packed panel of B, the number of columns of C one
+	// micro-kernel call computes, and the multiple that bias and slope
+	// vectors are padded to.
+	NR = 16
 )
 
-// packB packs w, which holds n rows of k values (TFLite's [out][kh][kw][in]
-// weight layout: row j is column j of B), into nr-wide panels.
-func packB(w []float32, n, k int) []float32 {
+const (
+	mr = MR
+	nr = NR
+)
+
+// PadLen returns n rounded up to a multiple of NR: the length Mul needs for
+// its bias and slope vectors when C has n columns.
+func PadLen(n int) int { return (n + nr - 1) / nr * nr }
+
+// PackB packs the weights w, which hold n rows of k values, into the panel
+// layout Mul reads. Row j of w is column j of B, so w is Bᵀ in row-major
+// order — TFLite's [out][kh][kw][in] CONV_2D filters and [units][depth]
+// FULLY_CONNECTED weights, with k = kh·kw·in or depth. The result holds
+// PadLen(n)·k values: panel p stores, for each kk < k, the NR values
+// B[kk][p·NR … p·NR+NR-1], zero past column n.
+func PackB(w []float32, n, k int) []float32 {
 	panels := (n + nr - 1) / nr
 	bp := make([]float32, panels*k*nr)
 	for p := 0; p < panels; p++ {
@@ -41,17 +44,34 @@ func packB(w []float32, n, k int) []float32 {
 	return bp
 }
 
-// gemmScratch holds the per-worker buffers used for ragged edges.
-type gemmScratch struct {
+// Scratch holds the buffers Mul needs for ragged edges (m not a multiple of
+// MR, n not a multiple of NR). The zero value is ready to use; buffers grow
+// on first need and are reused, so keep one Scratch per goroutine (in a
+// worker or a sync.Pool) rather than one per call. A Scratch must not be
+// used by two calls at the same time.
+type Scratch struct {
 	a [mr][]float32    // zero-padded copies of the last rows when m%mr != 0
 	c [mr * nr]float32 // tile for the last panel when n%nr != 0 or short rows
 }
 
-// gemm computes c[i*ldc+j] = Σ_kk a[i*lda+kk]·B[kk][j] for i < m, j < n.
+// Mul computes, for i < m and j < n,
 //
-// The epilogue adds bias[j] and, for mode 1, applies the PReLU slope[j]; bias
-// and slope are padded to a multiple of nr.
-func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias, slope []float32, mode int, s *gemmScratch) {
+//	c[i·ldc+j] = act(Σ_kk a[i·lda+kk]·B[kk][j] + bias[j])
+//
+// where B is k×n, packed by PackB(w, n, k) into bp, and act is the identity
+// when slope is nil and PReLU, max(x,0) + slope[j]·min(x,0), otherwise (a
+// zero slope gives RELU). bias, and slope when non-nil, must hold at least
+// PadLen(n) values; the padding is never written to c.
+//
+// Rows of A are read at stride lda (lda ≥ k) and rows of C written at stride
+// ldc (ldc ≥ n); nothing past column n of C is touched. The sum over kk runs
+// in ascending order in every kernel, so the result for a given kernel (see
+// KernelName) is the same on every call.
+func Mul(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias, slope []float32, s *Scratch) {
+	mode := 0
+	if slope != nil {
+		mode = 1
+	}
 	panels := (n + nr - 1) / nr
 	full := n / nr // panels that are entirely inside n
 	var rows [mr][]float32
@@ -93,6 +113,48 @@ func gemm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int,
 			}
 		}
 	}
+}
+
+// RowFMA computes dst[p·c+j] += src[p·step+j]·w[j] for every pixel p of dst
+// (len(dst)/c of them) and channel j < c: one filter tap of a depthwise
+// convolution over a row of output pixels, reading every step-th value of
+// the input row. It is vectorised alongside Mul's kernels.
+func RowFMA(dst, src, w []float32, c, step int) { rowFMAs(dst, src, w, c, step) }
+
+// Epilogue applies Mul's epilogue to dst in place: dst[i] += bias[i], then,
+// when slope is non-nil, max(x,0) + slope[i]·min(x,0). bias and slope need
+// len(dst) values. This is for results that do not come out of Mul
+// (depthwise convolutions, element-wise adds).
+func Epilogue(dst, bias, slope []float32) {
+	mode := 0
+	if slope != nil {
+		mode = 1
+	}
+	vecBiasSlope(dst, bias, slope, mode)
+}
+
+// useAsm selects the assembly kernels; SetAsm turns it off to check the
+// portable ones.
+var useAsm = hasAsm
+
+// SetAsm turns the assembly kernels on (where the CPU has them) or off, and
+// returns a function that restores the previous setting. With the assembly
+// off, Mul, RowFMA and Epilogue run the pure-Go kernels every platform has.
+// It is meant for tests and benchmarks: it must not be called while another
+// goroutine is inside this package.
+func SetAsm(on bool) (restore func()) {
+	old := useAsm
+	useAsm = on && hasAsm
+	return func() { useAsm = old }
+}
+
+// KernelName names the micro-kernel Mul currently uses: "avx2" (amd64 with
+// AVX2 and FMA), "neon" (arm64) or "go" (the portable kernel).
+func KernelName() string {
+	if useAsm {
+		return asmName
+	}
+	return "go"
 }
 
 // kernelGo computes the mr×nr tile c[r*ldc+j] = epi(Σ rows[r][kk]·b[kk*nr+j]
@@ -140,8 +202,8 @@ func rowFMAsGo(dst, src, w []float32, c, step int) {
 }
 
 // vecBiasSlopeGo adds bias and, for mode 1, applies max(x,0) + slope·min(x,0),
-// which is exact for the model's relu(x) + c·(x-|x|) with slope = 2c and for
-// RELU with slope 0.
+// which is exact for the PReLU patterns TFLite exports spell with RELU, NEG,
+// ABS, SUB, MUL and ADD (see the callers) and for RELU with slope 0.
 func vecBiasSlopeGo(dst, bias, slope []float32, mode int) {
 	bias = bias[:len(dst)]
 	if mode == 0 {

@@ -1,4 +1,4 @@
-package embed
+package gemm
 
 import "golang.org/x/sys/cpu"
 
@@ -15,16 +15,10 @@ func rowFMA(dst, src, w *float32, c, npix, step int)
 //go:noescape
 func biasSlopeVec(dst, bias, slope *float32, n, mode int)
 
-// useAsm selects the assembly kernels; tests turn it off to check the
-// portable ones.
-var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
+// hasAsm reports whether this CPU runs the assembly kernels.
+var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX
 
-var kernelName = func() string {
-	if useAsm {
-		return "avx2"
-	}
-	return "go"
-}()
+const asmName = "avx2"
 
 func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
 	if !useAsm || k == 0 {

@@ -1,4 +1,4 @@
-package embed
+package gemm
 
 // NEON kernels in gemm_arm64.s (Advanced SIMD is mandatory on arm64). The Go
 // wrappers check every bound the assembly relies on; the bias/PReLU epilogue
@@ -10,11 +10,10 @@ func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int)
 //go:noescape
 func rowFMA(dst, src, w *float32, c, npix, step int)
 
-// useAsm selects the assembly kernels; tests turn it off to check the
-// portable ones.
-var useAsm = true
+// hasAsm: Advanced SIMD is part of every arm64 CPU.
+const hasAsm = true
 
-var kernelName = "neon"
+const asmName = "neon"
 
 func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
 	if !useAsm || k == 0 {

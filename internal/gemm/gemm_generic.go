@@ -1,8 +1,12 @@
 //go:build !amd64 && !arm64
 
-package embed
+package gemm
 
-const kernelName = "go"
+// No assembly kernels on this platform: the pure-Go ones always run.
+const (
+	hasAsm  = false
+	asmName = "go"
+)
 
 func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []float32, mode int) {
 	kernelGo(k, rows, b, c, ldc, bias, slope, mode)
@@ -11,5 +15,3 @@ func kernel(k int, rows *[mr][]float32, b, c []float32, ldc int, bias, slope []f
 func rowFMAs(dst, src, w []float32, c, step int) { rowFMAsGo(dst, src, w, c, step) }
 
 func vecBiasSlope(dst, bias, slope []float32, mode int) { vecBiasSlopeGo(dst, bias, slope, mode) }
-
-var useAsm = false // no assembly kernels on this platform
