@@ -108,6 +108,13 @@ type Options struct {
 	// below MinScore) needs to count as a face when no face is found
 	// otherwise. Only used with LandmarksONet. Default DefaultMinFaceProb.
 	MinFaceProb float32
+	// MinExtraFaceProb is the ONet face probability a weak window (scoring
+	// below the cuts above) beside an upright face needs to be kept as
+	// another face: pico's cascade scores some turned or shadowed faces
+	// weakly, and a stronger face elsewhere in the picture would otherwise
+	// hide them. Only used with LandmarksONet. Default
+	// DefaultMinExtraFaceProb.
+	MinExtraFaceProb float32
 	// MirrorLandmarks also computes the landmarks on the mirror image and
 	// averages the two. Off by default: on LFW it measured worse (NME 0.052
 	// → 0.056 on the held-out half), because the correction of correct.go
@@ -229,6 +236,13 @@ func New(opts *Options) (*Detector, error) {
 			return nil, bad("MinFaceProb", o.MinFaceProb)
 		}
 		d.opts.MinFaceProb = o.MinFaceProb
+		if o.MinExtraFaceProb == 0 {
+			o.MinExtraFaceProb = DefaultMinExtraFaceProb
+		}
+		if !(o.MinExtraFaceProb > 0 && o.MinExtraFaceProb < 1) {
+			return nil, bad("MinExtraFaceProb", o.MinExtraFaceProb)
+		}
+		d.opts.MinExtraFaceProb = o.MinExtraFaceProb
 		if d.onet, err = onet.New(weights.ONet()); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 		}
@@ -275,7 +289,14 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
-	faces = d.detectGray(&g, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+	// With ONet, the upright scan keeps the weak windows too: those beside a
+	// found face are verified below.
+	uprightCut := d.opts.MinScore
+	if d.onet != nil {
+		uprightCut = min(uprightCut, fallbackScore)
+	}
+	upright := d.windows(&g, uprightCut)
+	faces = d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
 	// Retries unless an upright face is confident (scores at least
 	// MinExtraScore): first the mirror image (pico's cascade is not
 	// left-right symmetric, so it finds some faces only mirrored), then the
@@ -303,20 +324,23 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 	if d.onet != nil {
 		if len(faces) > 0 {
 			faces = d.refineAll(img, faces)
+			// Weak upright windows that ONet confirms join the faces found,
+			// whichever pass found those.
+			faces = append(faces, d.verifyExtra(img, faces, d.toFaces(&g, upright, 0, fallbackScore, fallbackScore, false, nil, toInput))...)
 		} else {
 			// Nothing scored the cut: let ONet judge the weak windows,
 			// upright and mirrored.
-			faces = d.verify(img, d.detectGray(&g, 0, fallbackScore, fallbackScore, false, nil, toInput))
+			faces = d.verify(img, d.toFaces(&g, upright, 0, fallbackScore, fallbackScore, false, nil, toInput), d.opts.MinFaceProb)
 			if len(faces) == 0 && !d.opts.NoMirror {
 				mg, toSrc := g.mirrored()
-				faces = d.verify(img, d.detectGray(&mg, 0, fallbackScore, fallbackScore, true, toSrc, toInput))
+				faces = d.verify(img, d.detectGray(&mg, 0, fallbackScore, fallbackScore, true, toSrc, toInput), d.opts.MinFaceProb)
 			}
 			for _, a := range d.angles {
 				if len(faces) > 0 {
 					break
 				}
 				rg, toSrc := g.rotated(a * math.Pi / 180)
-				faces = d.verify(img, d.detectGray(&rg, a, fallbackScore, fallbackScore, false, toSrc, toInput))
+				faces = d.verify(img, d.detectGray(&rg, a, fallbackScore, fallbackScore, false, toSrc, toInput), d.opts.MinFaceProb)
 			}
 		}
 	}
@@ -348,7 +372,11 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 // The best face must score cut, the others extra. mirrored says g is the
 // mirror image, so the landmarks' left and right swap when mapped back.
 func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
-	dets := d.windows(g, cut)
+	return d.toFaces(g, d.windows(g, cut), angle, cut, extra, mirrored, toSrc, toInput)
+}
+
+// toFaces is detectGray on the merged windows dets of g.
+func (d *Detector) toFaces(g *grayImage, dets []pigo.Detection, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
 	var best float32
 	for _, det := range dets {
 		best = max(best, det.Q)
@@ -356,7 +384,7 @@ func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, m
 	var faces []Face
 	var mg *grayImage // mirror image of g for MirrorLandmarks, made on first use
 	for _, det := range dets {
-		if det.Q < extra && det.Q < best {
+		if det.Q < cut || det.Q < extra && det.Q < best {
 			continue
 		}
 		if mg == nil && d.opts.MirrorLandmarks {

@@ -34,6 +34,11 @@ const (
 // needs to be kept as a face when nothing scored MinScore.
 const DefaultMinFaceProb = 0.9
 
+// DefaultMinExtraFaceProb is the default ONet face probability a weak pigo
+// window beside a found face needs to be kept as another face. It is higher
+// than DefaultMinFaceProb because it is checked on every image with a face.
+const DefaultMinExtraFaceProb = 0.99
+
 // fallbackScore is the pigo score cut of the verification pass: far below
 // MinScore, since ONet rejects what is not a face.
 const fallbackScore = 0.5
@@ -63,13 +68,54 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 	return f, r.Face
 }
 
-// verify keeps the candidates ONet accepts as faces, with refined landmarks.
-func (d *Detector) verify(img image.Image, cands []Face) []Face {
+// verify keeps the candidates ONet gives a face probability of at least
+// minProb, with refined landmarks.
+func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face {
 	var out []Face
 	for _, c := range cands {
-		if f, p := d.refine(img, c); p >= d.opts.MinFaceProb {
+		if f, p := d.refine(img, c); p >= minProb {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// verifyExtra returns the weak candidates beside the faces found that ONet
+// accepts with MinExtraFaceProb. pico's cascade misses faces that are turned,
+// shadowed or partly covered more often than ONet does: such a face scores
+// a weak window, and when a stronger face is in the picture it used to be
+// dropped. Candidates overlapping a found face (IoU above maxExtraIoU) are
+// the same face and are skipped.
+func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
+	var out []Face
+	for _, c := range cands {
+		dup := false
+		for _, f := range found {
+			dup = dup || iou(c.Box, f.Box) > maxExtraIoU
+		}
+		for _, f := range out {
+			dup = dup || iou(c.Box, f.Box) > maxExtraIoU
+		}
+		if dup {
+			continue
+		}
+		if f, p := d.refine(img, c); p >= d.opts.MinExtraFaceProb {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// maxExtraIoU is the overlap above which a weak window is taken for a face
+// already found.
+const maxExtraIoU = 0.3
+
+func iou(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	ia := float64(in.Dx() * in.Dy())
+	ua := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - ia
+	if ua <= 0 {
+		return 0
+	}
+	return ia / ua
 }
