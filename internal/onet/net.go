@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/internal/tflite"
 )
 
@@ -24,10 +25,12 @@ const (
 )
 
 // Net is a compiled ONet. It is safe for concurrent use: each Run draws its
-// own scratch tensors from a pool.
+// own workspace from a pool.
 type Net struct {
 	shapes  [][]int     // per tensor
 	consts  [][]float32 // per tensor; nil for activations
+	unused  []bool      // per tensor: an activation no step writes or reads (fused away)
+	colSize int         // im2col buffer length of the largest convolution
 	steps   []step
 	input   int
 	outLm   int // [1,10]: x1..x5, y1..y5 relative to the crop
@@ -36,7 +39,15 @@ type Net struct {
 	scratch sync.Pool
 }
 
-type step func(t [][]float32)
+// workspace is the memory of one forward pass.
+type workspace struct {
+	t   [][]float32 // per tensor: the shared constants and this pass's activations
+	col []float32   // im2col buffer
+	g   gemm.Scratch
+}
+
+// step is one compiled operator (or fused group of operators).
+type step func(ws *workspace)
 
 // New compiles the ONet graph held in model (TFLite flatbuffer bytes).
 func New(model []byte) (*Net, error) {
@@ -84,25 +95,128 @@ func New(model []byte) (*Net, error) {
 	if n.outLm < 0 || n.outReg < 0 || n.outProb < 0 {
 		return nil, fmt.Errorf("%w: want outputs [1 10], [1 4] and [1 2]", ErrModel)
 	}
+	// How often each tensor is read (graph outputs count as a read).
+	reads := make([]int, len(n.shapes))
+	for _, o := range sg.Outputs {
+		reads[o]++
+	}
 	for k, op := range sg.Operators {
-		s, err := n.compile(op)
+		for _, i := range append(append([]int(nil), op.Inputs...), op.Outputs...) {
+			if i < 0 || i >= len(n.shapes) {
+				return nil, fmt.Errorf("%w: operator %d (%v): tensor index %d out of range", ErrModel, k, op.Builtin, i)
+			}
+		}
+		for _, i := range op.Inputs {
+			reads[i]++
+		}
+	}
+	n.unused = make([]bool, len(n.shapes))
+	ops := sg.Operators
+	for k := 0; k < len(ops); k++ {
+		op := ops[k]
+		alpha, out, inner, fused := n.preluAfter(ops, k, reads)
+		var s step
+		switch {
+		case fused && op.Builtin == tflite.OpConv2D:
+			s, err = n.conv(op, out, alpha)
+		case fused:
+			s, err = n.fullyConnected(op, out, alpha)
+		default:
+			s, err = n.compile(op)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: operator %d (%v): %w", ErrModel, k, op.Builtin, err)
 		}
 		n.steps = append(n.steps, s)
+		if fused {
+			for _, i := range inner {
+				n.unused[i] = true
+			}
+			k += 6 // the PReLU operators
+		}
 	}
 	n.scratch.New = func() any {
-		t := make([][]float32, len(n.shapes))
+		ws := &workspace{t: make([][]float32, len(n.shapes)), col: make([]float32, n.colSize)}
 		for i, c := range n.consts {
 			if c != nil {
-				t[i] = c
-			} else if e := tflite.Elements(n.shapes[i]); e > 0 {
-				t[i] = make([]float32, e)
+				ws.t[i] = c
+			} else if e := tflite.Elements(n.shapes[i]); e > 0 && !n.unused[i] {
+				ws.t[i] = make([]float32, e)
 			}
 		}
-		return t
+		return ws
 	}
 	return n, nil
+}
+
+// preluAfter reports whether the six operators after ops[k], a CONV_2D or
+// FULLY_CONNECTED without fused activation, spell PReLU on its output x the
+// way this export writes it:
+//
+//	relu(x) + alpha·(−relu(−x))   as RELU, NEG, RELU, NEG, MUL, ADD
+//
+// with alpha a per-channel constant and every tensor from x to the MUL's
+// output read only inside the pattern. It returns alpha, the ADD's output
+// and those inner tensors, which the fused step does not need.
+//
+// The pattern equals max(x,0) + alpha·min(x,0) bit for bit (−relu(−x) is
+// min(x,0) up to the sign of zero, and one of the two terms is always a
+// zero), which is gemm's PReLU epilogue.
+func (n *Net) preluAfter(ops []tflite.Operator, k int, reads []int) (alpha []float32, out int, inner []int, ok bool) {
+	op := ops[k]
+	if (op.Builtin != tflite.OpConv2D && op.Builtin != tflite.OpFullyConnected) ||
+		op.Options.Activation != tflite.ActNone || len(op.Outputs) != 1 || k+6 >= len(ops) {
+		return nil, 0, nil, false
+	}
+	x := op.Outputs[0]
+	p := ops[k+1 : k+7]
+	// is reports whether o is code applied to exactly the tensors in.
+	is := func(o tflite.Operator, code tflite.Builtin, in ...int) bool {
+		if o.Builtin != code || o.Options.Activation != tflite.ActNone || len(o.Outputs) != 1 || len(o.Inputs) != len(in) {
+			return false
+		}
+		if len(in) == 2 && o.Inputs[0] == in[1] && o.Inputs[1] == in[0] {
+			return true // MUL and ADD commute
+		}
+		for i, v := range in {
+			if o.Inputs[i] != v {
+				return false
+			}
+		}
+		return true
+	}
+	pos, neg := p[0].Outputs[0], p[1].Outputs[0] // relu(x), −x
+	if !is(p[0], tflite.OpRelu, x) || !is(p[1], opNeg, x) || !is(p[2], tflite.OpRelu, neg) || !is(p[3], opNeg, p[2].Outputs[0]) {
+		return nil, 0, nil, false
+	}
+	low := p[3].Outputs[0] // −relu(−x) = min(x,0)
+	if p[4].Builtin != tflite.OpMul || len(p[4].Inputs) != 2 {
+		return nil, 0, nil, false
+	}
+	a := p[4].Inputs[0]
+	if a == low {
+		a = p[4].Inputs[1]
+	}
+	xs := n.shapes[x]
+	if len(xs) == 0 || len(n.consts[a]) != xs[len(xs)-1] || !is(p[4], tflite.OpMul, a, low) ||
+		!is(p[5], tflite.OpAdd, pos, p[4].Outputs[0]) {
+		return nil, 0, nil, false
+	}
+	out = p[5].Outputs[0]
+	if !shapeIs(n.shapes[out], xs...) || n.consts[out] != nil {
+		return nil, 0, nil, false
+	}
+	inner = []int{x, pos, neg, p[2].Outputs[0], low, p[4].Outputs[0]}
+	for i, t := range inner {
+		want := 1
+		if i == 0 {
+			want = 2 // x feeds RELU and NEG
+		}
+		if reads[t] != want || n.consts[t] != nil {
+			return nil, 0, nil, false
+		}
+	}
+	return n.consts[a], out, inner, true
 }
 
 func shapeIs(s []int, want ...int) bool {
@@ -120,15 +234,15 @@ func shapeIs(s []int, want ...int) bool {
 // forward runs the graph on in (NHWC [1,48,48,3], already normalised) and
 // copies the three outputs out.
 func (n *Net) forward(in []float32) (lm [10]float32, reg [4]float32, prob [2]float32) {
-	t := n.scratch.Get().([][]float32)
-	copy(t[n.input], in)
+	ws := n.scratch.Get().(*workspace)
+	copy(ws.t[n.input], in)
 	for _, s := range n.steps {
-		s(t)
+		s(ws)
 	}
-	copy(lm[:], t[n.outLm])
-	copy(reg[:], t[n.outReg])
-	copy(prob[:], t[n.outProb])
-	n.scratch.Put(t)
+	copy(lm[:], ws.t[n.outLm])
+	copy(reg[:], ws.t[n.outReg])
+	copy(prob[:], ws.t[n.outProb])
+	n.scratch.Put(ws)
 	return
 }
 
@@ -149,12 +263,7 @@ func (n *Net) compile(op tflite.Operator) (step, error) {
 	if len(op.Outputs) != 1 {
 		return nil, errors.New("want one output")
 	}
-	out := op.Outputs[0]
-	for _, i := range append(append([]int(nil), in...), out) {
-		if i < 0 || i >= len(n.shapes) {
-			return nil, fmt.Errorf("tensor index %d out of range", i)
-		}
-	}
+	out := op.Outputs[0] // New checked every tensor index
 	os := n.shapes[out]
 	if n.consts[out] != nil || tflite.Elements(os) <= 0 {
 		return nil, errors.New("bad output tensor")
@@ -165,11 +274,11 @@ func (n *Net) compile(op tflite.Operator) (step, error) {
 	}
 	switch op.Builtin {
 	case tflite.OpConv2D:
-		return n.conv(op, act)
+		return n.conv(op, out, nil)
 	case tflite.OpMaxPool2D:
 		return n.maxPool(op)
 	case tflite.OpFullyConnected:
-		return n.fullyConnected(op, act)
+		return n.fullyConnected(op, out, nil)
 	case tflite.OpRelu:
 		return n.unary(in, out, func(v float32) float32 { return max(v, 0) })
 	case opNeg:
@@ -197,8 +306,8 @@ func (n *Net) unary(in []int, out int, f func(float32) float32) (step, error) {
 		return nil, errors.New("want one input of the output's size")
 	}
 	a := in[0]
-	return func(t [][]float32) {
-		x, y := t[a], t[out]
+	return func(ws *workspace) {
+		x, y := ws.t[a], ws.t[out]
 		for i := range y {
 			y[i] = f(x[i])
 		}
@@ -236,8 +345,8 @@ func (n *Net) binary(in []int, out int, act func(float32) float32, f func(a, b f
 		return nil, err
 	}
 	a, b := in[0], in[1]
-	return func(t [][]float32) {
-		x, y, z := t[a], t[b], t[out]
+	return func(ws *workspace) {
+		x, y, z := ws.t[a], ws.t[b], ws.t[out]
 		for i := range z {
 			v := f(x[ia(i)], y[ib(i)])
 			if act != nil {
@@ -261,8 +370,8 @@ func (n *Net) reduceLast(in []int, out int, init float32, f func(acc, v float32)
 		return nil, errors.New("output size does not match a last-axis reduction")
 	}
 	a := in[0]
-	return func(t [][]float32) {
-		x, y := t[a], t[out]
+	return func(ws *workspace) {
+		x, y := ws.t[a], ws.t[out]
 		for i := range y {
 			acc := init
 			for _, v := range x[i*last : (i+1)*last] {
