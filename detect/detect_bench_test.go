@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"path/filepath"
 	"testing"
 
 	pigo "github.com/esimov/pigo/core"
@@ -13,9 +14,9 @@ import (
 	"github.com/facematch/facematch/weights"
 )
 
-// benchPhoto returns a fixture scaled to 640x480 (the astronaut portrait,
-// 512x512, stretched) as *image.RGBA and as *image.YCbCr-like JPEG output is
-// not needed: RGBA is what most decoders hand over after conversion.
+// benchPhoto returns the two-face fixture scaled to 640x480 (1126x661 →
+// 640x376, centred vertically on grey) as *image.RGBA, what most decoders'
+// output is converted to.
 func benchPhoto(b testing.TB) *image.RGBA {
 	b.Helper()
 	src, err := decodeFile(sharedtest.Path(b, "fixtures", "obama_biden_two_faces.jpg"))
@@ -23,10 +24,53 @@ func benchPhoto(b testing.TB) *image.RGBA {
 		b.Fatal(err)
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	// 1126x661 → 640x376 keeps the aspect; centre it vertically on grey.
 	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)
 	xdraw.CatmullRom.Scale(dst, image.Rect(0, 52, 640, 428), src, src.Bounds(), xdraw.Over, nil)
 	return dst
+}
+
+// selfiePhoto returns a 640x480 one-face photo made from the project's own
+// testdata (so the benchmark runs without ../shared): the 400x400 astronaut
+// portrait scaled to 480x480 and centred on grey.
+func selfiePhoto(b testing.TB) *image.RGBA {
+	b.Helper()
+	src, err := decodeFile(filepath.Join("..", "testdata", "astronaut.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.Gray{Y: 128}), image.Point{}, draw.Src)
+	xdraw.CatmullRom.Scale(dst, image.Rect(80, 0, 560, 480), src, src.Bounds(), xdraw.Over, nil)
+	return dst
+}
+
+// BenchmarkDetectSelfie is the speed goal: detect and landmarks on a
+// 640x480 photo of one face, on one core (-cpu 1).
+func BenchmarkDetectSelfie(b *testing.B) {
+	img := selfiePhoto(b)
+	for _, c := range []struct {
+		name string
+		opts *Options
+	}{
+		{"ONet", nil},
+		{"Cascade", &Options{Landmarks: LandmarksCascade}},
+	} {
+		d, err := New(c.opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if faces, _ := d.Detect(img); len(faces) != 1 {
+			b.Fatalf("selfie: %d faces, want 1", len(faces))
+		}
+		b.Run("detect+landmarks/640x480/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Detect(img); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 func BenchmarkDetect(b *testing.B) {
