@@ -20,7 +20,7 @@ import (
 // scan gives exactly the detections of pigo's RunCascade (angle 0) — the same
 // windows, the same float32 sums in the same order — in about half the time
 // (BenchmarkDetect/scan): each size's pixel offsets are computed once instead
-// of per window and node, and the windows of a row walk each tree together
+// of per window and node, and the windows of a size walk each tree together
 // (see scan).
 type faceCascade struct {
 	depth, trees int
@@ -71,7 +71,7 @@ func parseFaceCascade(b []byte) (*faceCascade, error) {
 // the factor scale (at least 2 pixels), and returns the windows scoring above
 // zero, in pigo's order (scale, row, column).
 //
-// The windows of one row go through the cascade together, tree by tree,
+// The windows of one size go through the cascade together, tree by tree,
 // dropping out as they are rejected: a tree's six pixel comparisons form a
 // chain of dependent loads, and interleaving the chains of many windows
 // lets the processor overlap them. Each window still sums its trees in
@@ -89,22 +89,37 @@ func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale flo
 		step := int(math.Max(shift*float64(size), 1))
 		half := size/2 + 1 // pigo's margin: every node pixel lies inside g
 		ready := 0         // trees whose offsets are computed for this size
+		sc.sizeTables(size, dim)
+		sc.centres, sc.sums = sc.centres[:0], sc.sums[:0]
 		for row := half; row <= g.H-half; row += step {
-			sc.centres, sc.sums = sc.centres[:0], sc.sums[:0]
 			for col := half; col <= g.W-half; col += step {
 				sc.centres = append(sc.centres, int32(row*dim+col))
 				sc.sums = append(sc.sums, 0)
 			}
+		}
+		{
 			centres, sums := sc.centres, sc.sums
 			for t := 0; t < fc.trees && len(centres) > 0; t++ {
-				if t == ready {
-					fc.treeOffsets(sc.offs, t, size, dim)
-					ready++
-				}
-				o := (*[2 * treeNodes]int32)(sc.offs[2*nodes*t:])
 				pred := fc.preds[nodes*t : nodes*(t+1)]
 				thr := fc.thresholds[t]
 				kept := 0
+				if t == ready && len(centres) <= directWindows {
+					// Too few windows left to pay for the tree's offsets.
+					codes := (*[4 * treeNodes]int8)(fc.codes[4*nodes*t:])
+					for i, c := range centres {
+						out := sums[i] + pred[sc.leafDirect(pix, int(c), codes)-nodes]
+						centres[kept], sums[kept] = c, out
+						kept += gt(out, thr)
+					}
+					centres, sums = centres[:kept], sums[:kept]
+					ready++
+					continue
+				}
+				if t == ready {
+					fc.treeOffsets(sc, t)
+					ready++
+				}
+				o := (*[2 * treeNodes]int32)(sc.offs[2*nodes*t:])
 				n4 := len(centres) &^ 3
 				for i := 0; i < n4; i += 4 {
 					c := (*[4]int32)(centres[i:])
@@ -131,7 +146,7 @@ func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale flo
 			last := fc.thresholds[fc.trees-1]
 			for i, c := range centres {
 				if q := sums[i] - last; q > 0 {
-					dets = append(dets, pigo.Detection{Row: row, Col: int(c) - row*dim, Scale: size, Q: q})
+					dets = append(dets, pigo.Detection{Row: int(c) / dim, Col: int(c) % dim, Scale: size, Q: q})
 				}
 			}
 		}
@@ -142,22 +157,53 @@ func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale flo
 
 // scanScratch is scan's reusable memory.
 type scanScratch struct {
-	offs    []int32   // per tree and node, the offsets of its two pixels
-	centres []int32   // the row's windows still in the cascade
-	sums    []float32 // their running scores
+	offs    []int32    // per tree and node, the offsets of its two pixels
+	rowOff  [256]int32 // per code value (as uint8), its row offset in pixels
+	colOff  [256]int32 // and its column offset, for the current size
+	centres []int32    // the row's windows still in the cascade
+	sums    []float32  // their running scores
 }
 
-// treeOffsets fills tree t's node offsets for windows of the given size.
-// Pixel (r·256 + code·size)>>8 equals r + (code·size)>>8 for an arithmetic
-// shift, so each node's two pixels sit at fixed offsets from the window
-// centre for the whole size.
-func (fc *faceCascade) treeOffsets(offs []int32, t, size, dim int) {
-	nodes := 1 << fc.depth
-	for i := t * nodes; i < (t+1)*nodes; i++ {
-		c := fc.codes[4*i : 4*i+4]
-		offs[2*i] = int32((int(c[0])*size>>8)*dim + int(c[1])*size>>8)
-		offs[2*i+1] = int32((int(c[2])*size>>8)*dim + int(c[3])*size>>8)
+// sizeTables fills the row and column parts of a node offset for every
+// code value and the given window size. Pixel (r·256 + code·size)>>8 equals
+// r + (code·size)>>8 for an arithmetic shift, so each node's two pixels sit
+// at fixed offsets from the window centre for the whole size.
+func (sc *scanScratch) sizeTables(size, dim int) {
+	for v := -128; v < 128; v++ {
+		d := int32(v * size >> 8)
+		sc.rowOff[uint8(v)] = d * int32(dim)
+		sc.colOff[uint8(v)] = d
 	}
+}
+
+// treeOffsets fills tree t's node offsets from the size tables.
+func (fc *faceCascade) treeOffsets(sc *scanScratch, t int) {
+	nodes := 1 << fc.depth
+	codes := fc.codes[4*t*nodes : 4*(t+1)*nodes]
+	offs := sc.offs[2*t*nodes : 2*(t+1)*nodes]
+	for i := range nodes {
+		c := codes[4*i : 4*i+4 : 4*i+4]
+		offs[2*i] = sc.rowOff[uint8(c[0])] + sc.colOff[uint8(c[1])]
+		offs[2*i+1] = sc.rowOff[uint8(c[2])] + sc.colOff[uint8(c[3])]
+	}
+}
+
+// directWindows is the number of windows at or below which a tree is
+// walked through the size tables instead of its precomputed offsets:
+// filling a tree's 2·64 offsets costs about as much as walking four windows
+// the slow way.
+const directWindows = 4
+
+// leafDirect is leaf reading the node offsets from the size tables.
+func (sc *scanScratch) leafDirect(pix []uint8, c int, codes *[4 * treeNodes]int8) int {
+	i := 1
+	for range treeDepth {
+		n := codes[4*i&255 : 4*i&255+4 : 4*i&255+4]
+		p1 := c + int(sc.rowOff[uint8(n[0])]+sc.colOff[uint8(n[1])])
+		p2 := c + int(sc.rowOff[uint8(n[2])]+sc.colOff[uint8(n[3])])
+		i = 2*i + le(pix[p1], pix[p2])
+	}
+	return i
 }
 
 // le is 1 when a <= b, else 0, without a branch.
