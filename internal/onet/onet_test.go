@@ -7,8 +7,10 @@ import (
 	"image"
 	_ "image/jpeg"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -206,5 +208,43 @@ func TestRotatedBox(t *testing.T) {
 	}
 	if math.Abs(float64(got.Face-up.Face)) > 0.01 {
 		t.Errorf("face probability %.4f rotated, %.4f upright", got.Face, up.Face)
+	}
+}
+
+// TestCropPatch: reading through the RGB patch gives the crop of the direct
+// accessor to the bit, for upright and turned boxes inside, across and
+// outside the image edges, on the decoder's image types.
+func TestCropPatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	r := image.Rect(5, -3, 5+90, -3+70)
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(rng.IntN(256))
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+	}
+	rgba := image.NewRGBA(r)
+	for i := range rgba.Pix {
+		rgba.Pix[i] = uint8(rng.IntN(256))
+	}
+	boxes := []Box{
+		{X: 20, Y: 0, Size: 40},
+		{X: 10.3, Y: -1.7, Size: 61.2, Angle: 0.3},
+		{X: -20, Y: -30, Size: 80, Angle: -0.7},
+		{X: 80, Y: 50, Size: 33, Angle: 2},
+		{X: 300, Y: 300, Size: 20},
+		{X: 30, Y: 10, Size: 7.5},
+	}
+	for _, img := range []image.Image{ycc, rgba} {
+		for _, box := range boxes {
+			got := make([]float32, Input*Input*3)
+			want := make([]float32, Input*Input*3)
+			crop(img, box, got)
+			cropAt(&source{at: rgbAccessor(img)}, img.Bounds(), box, want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%T %+v: patched crop differs", img, box)
+			}
+		}
 	}
 }
