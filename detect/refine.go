@@ -46,7 +46,7 @@ const fallbackScore = 0.5
 // refineAll moves every face's landmarks to ONet's.
 func (d *Detector) refineAll(img image.Image, faces []Face) []Face {
 	for i := range faces {
-		faces[i], _ = d.refine(img, faces[i])
+		faces[i], _ = d.refine(img, faces[i], 0)
 	}
 	return faces
 }
@@ -54,7 +54,10 @@ func (d *Detector) refineAll(img image.Image, faces []Face) []Face {
 // refine runs ONet twice: on the pigo box, then on the box ONet regressed,
 // which centres the crop the way MTCNN's own cascade hands it over. It
 // returns the face with ONet's landmarks and ONet's face probability.
-func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
+//
+// A candidate whose first pass gives a face probability below screen is
+// rejected (probability 0) without the second pass.
+func (d *Detector) refine(img image.Image, f Face, screen float32) (Face, float32) {
 	box := onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: float64(f.Box.Dx())}
 	if f.Angle != 0 {
 		// Faces found on a rotated copy: turn the crop with the face,
@@ -63,6 +66,9 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 		box.Angle = math.Atan2(e.Y, e.X)
 	}
 	r := d.onet.Run(img, box)
+	if r.Face < screen {
+		return f, 0
+	}
 	r = d.onet.Run(img, r.Refined)
 	f.Landmarks = r.Landmarks
 	return f, r.Face
@@ -73,7 +79,7 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face {
 	var out []Face
 	for _, c := range cands {
-		if f, p := d.refine(img, c); p >= minProb {
+		if f, p := d.refine(img, c, screenProb); p >= minProb {
 			out = append(out, f)
 		}
 	}
@@ -99,12 +105,17 @@ func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
 		if dup {
 			continue
 		}
-		if f, p := d.refine(img, c); p >= d.opts.MinExtraFaceProb {
+		if f, p := d.refine(img, c, screenProb); p >= d.opts.MinExtraFaceProb {
 			out = append(out, f)
 		}
 	}
 	return out
 }
+
+// screenProb is the first-pass face probability below which a candidate is
+// rejected without the second pass; the second pass, on a better centred
+// crop, must then give MinFaceProb or MinExtraFaceProb.
+const screenProb = 0.5
 
 // maxExtraIoU is the overlap above which a weak window is taken for a face
 // already found.

@@ -251,11 +251,31 @@ func leaf(pix []uint8, c int, o *[2 * treeNodes]int32) int {
 func leaf4(pix []uint8, c *[4]int32, o *[2 * treeNodes]int32) (i0, i1, i2, i3 int) {
 	c0, c1, c2, c3 := int(c[0]), int(c[1]), int(c[2]), int(c[3])
 	i0, i1, i2, i3 = 1, 1, 1, 1
-	for range treeDepth {
-		i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
-		i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
-		i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
-		i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
-	}
+	// Six levels, unrolled by hand: the compiler neither unrolls the loop
+	// nor inlines a helper this size.
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
+	i0 = 2*i0 + le(pix[c0+int(o[2*i0&127])], pix[c0+int(o[(2*i0+1)&127])])
+	i1 = 2*i1 + le(pix[c1+int(o[2*i1&127])], pix[c1+int(o[(2*i1+1)&127])])
+	i2 = 2*i2 + le(pix[c2+int(o[2*i2&127])], pix[c2+int(o[(2*i2+1)&127])])
+	i3 = 2*i3 + le(pix[c3+int(o[2*i3&127])], pix[c3+int(o[(2*i3+1)&127])])
 	return
 }
