@@ -196,10 +196,16 @@ func (n *Net) maxPool(op tflite.Operator) (step, error) {
 }
 
 // maxInto sets dst[k] = max(dst[k], src[k]) for k < len(dst).
+//
+// A plain comparison rather than the builtin max, whose NaN and signed-zero
+// rules cost several instructions per element: activations here are finite,
+// and a tie between -0 and +0 cannot change a later sum.
 func maxInto(dst, src []float32) {
 	src = src[:len(dst)]
 	for k, v := range src {
-		dst[k] = max(dst[k], v)
+		if v > dst[k] {
+			dst[k] = v
+		}
 	}
 }
 
