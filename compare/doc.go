@@ -37,12 +37,12 @@
 // record):
 //
 //	threshold  cosine ≥  FAR (impostor pairs accepted)  FRR (genuine pairs rejected)
-//	0.70       0.4298    0.100 %                         1.97 %
-//	0.80       0.4586    0.067 %                         2.70 %
-//	0.90       0.5019    0.033 %                         3.80 %
-//	0.95       0.5417    0.000 %                         5.67 %
+//	0.70       0.4284    0.100 %                         1.90 %
+//	0.80       0.4550    0.067 %                         2.53 %
+//	0.90       0.4951    0.000 %                         3.70 %
+//	0.95       0.5320    0.000 %                         4.90 %
 //
-// 6 of the 59 rejected genuine pairs at 0.70 involve an image in which the
+// 6 of the 57 rejected genuine pairs at 0.70 involve an image in which the
 // detector found no face; with reference landmarks the FRR at 0.70 is
 // 1.93 % for the same FAR.
 //

@@ -46,18 +46,21 @@ const fallbackScore = 0.5
 // refineAll moves every face's landmarks to ONet's.
 func (d *Detector) refineAll(img image.Image, faces []Face) []Face {
 	for i := range faces {
-		faces[i], _ = d.refine(img, faces[i], 0)
+		faces[i], _ = d.refine(img, faces[i])
 	}
 	return faces
 }
 
-// refine runs ONet twice: on the pigo box, then on the box ONet regressed,
-// which centres the crop the way MTCNN's own cascade hands it over. It
-// returns the face with ONet's landmarks and ONet's face probability.
+// refine runs ONet on the pigo box and returns the face with ONet's
+// landmarks and ONet's face probability.
 //
-// A candidate whose first pass gives a face probability below screen is
-// rejected (probability 0) without the second pass.
-func (d *Detector) refine(img image.Image, f Face, screen float32) (Face, float32) {
+// A second pass on the box ONet regressed (MTCNN's own hand-over) measured
+// no better on LFW for twice the cost: landmark NME 0.0456 against 0.0459 on
+// 1200 images; end to end 99.12 % pair accuracy and TAR 98.30 % at FAR 1e-3
+// against 99.13 % and 98.10 % (and 99.08 % / 97.93 % when the second pass
+// ran only on boxes the regression moved by over 15 %): differences of a few
+// pairs, within the run-to-run spread of such changes. So there is one pass.
+func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 	box := onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: float64(f.Box.Dx())}
 	if f.Angle != 0 {
 		// Faces found on a rotated copy: turn the crop with the face,
@@ -66,10 +69,6 @@ func (d *Detector) refine(img image.Image, f Face, screen float32) (Face, float3
 		box.Angle = math.Atan2(e.Y, e.X)
 	}
 	r := d.onet.Run(img, box)
-	if r.Face < screen {
-		return f, 0
-	}
-	r = d.onet.Run(img, r.Refined)
 	f.Landmarks = r.Landmarks
 	return f, r.Face
 }
@@ -79,7 +78,7 @@ func (d *Detector) refine(img image.Image, f Face, screen float32) (Face, float3
 func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face {
 	var out []Face
 	for _, c := range cands {
-		if f, p := d.refine(img, c, screenProb); p >= minProb {
+		if f, p := d.refine(img, c); p >= minProb {
 			out = append(out, f)
 		}
 	}
@@ -105,17 +104,12 @@ func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
 		if dup {
 			continue
 		}
-		if f, p := d.refine(img, c, screenProb); p >= d.opts.MinExtraFaceProb {
+		if f, p := d.refine(img, c); p >= d.opts.MinExtraFaceProb {
 			out = append(out, f)
 		}
 	}
 	return out
 }
-
-// screenProb is the first-pass face probability below which a candidate is
-// rejected without the second pass; the second pass, on a better centred
-// crop, must then give MinFaceProb or MinExtraFaceProb.
-const screenProb = 0.5
 
 // maxExtraIoU is the overlap above which a weak window is taken for a face
 // already found.
