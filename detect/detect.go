@@ -74,8 +74,10 @@ type Options struct {
 	// MinExtraScore is the cut for every other face of the image (found
 	// upright). It is higher than MinScore because a weak extra face beside a
 	// strong one is more often a face-like patch than a face (the official
-	// Obama portrait has one at 7.0 beside the real face at 68.9). Default
-	// DefaultMinExtraScore; it is raised to MinScore if lower.
+	// Obama portrait has one at 7.0 beside the real face at 68.9). With
+	// LandmarksONet a window under the cuts is still kept when ONet confirms
+	// it (see MinExtraFaceProb). Default DefaultMinExtraScore; it is raised
+	// to MinScore if lower.
 	MinExtraScore float32
 	// MinRotatedScore is the cut for faces found on a rotated copy (see
 	// Angles); it is higher because every extra angle is another chance for

@@ -22,8 +22,11 @@
 //     shipped with pigo v1.4.6) is run over square windows from
 //     Options.MinFaceFraction (1/12) of the shorter side up to the whole
 //     image, stepping ShiftFactor (0.1) of the window size and growing by
-//     ScaleFactor (1.1), with pigo's RunCascade (upright only: it uses no
-//     random state). Overlapping windows are sorted with a total order and
+//     ScaleFactor (1.1). The scan (scan.go) is this package's own and gives
+//     exactly the windows and scores of pigo's RunCascade (TestScanMatchesPigo
+//     checks it) in about 0.4 of its time: each window size's pixel offsets
+//     are computed once, and all windows of a size walk each tree together,
+//     four at a time. Overlapping windows are sorted with a total order and
 //     merged by pigo's ClusterDetections (IoU > 0.2); a merged face's Score
 //     is the sum of its windows' scores. The best face must
 //     score MinScore (5), every other face MinExtraScore (10).
@@ -52,9 +55,18 @@
 //     conventions (pupils, its nose and mouth definitions) to the standard
 //     five-point layout. These are the points with
 //     Options.Landmarks = LandmarksCascade. The default, LandmarksONet,
-//     then replaces them by those of MTCNN's ONet run on the face box
-//     (refine.go; the cascade points are still used for the tilt of faces
-//     found rotated).
+//     instead takes the points of MTCNN's ONet run once on the face box
+//     (refine.go; the cascade points are then only computed for the tilt of
+//     faces found rotated).
+//  5. Weak faces (LandmarksONet only). pico's cascade scores some turned,
+//     shadowed or partly covered faces weakly. Upright windows scoring from
+//     0.5 up to the cuts above that do not overlap a face already found
+//     (IoU ≤ 0.3) are shown to ONet, and kept when its face probability is
+//     at least MinExtraFaceProb (0.99); when nothing was found at all, every
+//     retry's weak windows get the same test with MinFaceProb (0.9). On
+//     LFW this found the central face of images where only a face at the
+//     side had scored, and raised the 10-fold pair accuracy from 98.98 % to
+//     99.10 %.
 //
 // # Accuracy and speed
 //
@@ -77,26 +89,35 @@
 // over 0.1 on the first 1000 images; end to end (fold 1 of LFW, bench
 // package) the cascade points gave 98.50% pair accuracy.
 //
-// Detect with landmarks costs one cascade scan plus the landmark cascades
-// (5 x 63 runs per face, twice for a tilted face). The scan dominates: it
-// grows with the image area divided by the square of the smallest face
-// searched for. BenchmarkDetect on a 640x480 photo with two faces, on a
-// shared 2-core machine under load, measured about 80 ms per Detect, of which
-// the pigo scan took 45–50 ms and the landmarks about 5.5 ms per pass per
-// face; the package's grey conversion took 1.2 ms against 13 ms for pigo's
-// RgbToGrayscale in the same run. pigo's scan alone at MinSize 20 took about
-// 45 ms on an idle core of the same machine, so on an idle core expect
-// roughly 15–20 ms at the default 1/12 (MinSize 40 at 480 rows).
-// Lowering MinFaceFraction for group photos (1/40 finds the 29 faces of the
-// 1927 Solvay photo) makes it several times slower; a coarser ShiftFactor or
-// ScaleFactor is faster but loses faces (at 0.15/1.15 two of the portrait
-// fixtures are missed), because pico's detector relies on many overlapping
-// windows.
+// Detect with the default ONet landmarks costs the grey conversion, one
+// cascade scan, and one ONet pass (a 48x48 crop and 13 M multiply-adds
+// through internal/gemm) per face and per weak window checked. The scan
+// dominates: it grows with the image area divided by the square of the
+// smallest face searched for. On one core (-cpu 1) of the shared 2-core AMD
+// EPYC development VM, whose speed drifts by ±25 % between runs, for a
+// 640x480 photo (BenchmarkDetectSelfie, BenchmarkDetect):
+//
+//	                                    time/op     vs pigo's RunCascade alone
+//	one face (selfie), ONet landmarks   11.8–16 ms  0.46 (0.62 in a slow run)
+//	two faces, ONet landmarks           12.4–14 ms  0.47–0.54
+//	two faces, cascade landmarks        25–34 ms    about 1.0
+//	the scan alone                      7.7–11 ms   0.30–0.42
+//	pigo's RunCascade (same windows)    25–27 ms    1
+//
+// with 20–22 allocations (about 310 KB, the grey copy) per call. The grey
+// conversion takes about 1 ms against 9 ms for pigo's RgbToGrayscale, an
+// ONet pass 0.7 ms plus 0.3–1.3 ms for the crop. The landmark cascades take
+// about 5.5 ms per face, which is why LandmarksCascade is now the slower
+// method. Lowering MinFaceFraction for group photos (1/40 finds the 29 faces
+// of the 1927 Solvay photo) makes the scan several times slower; a coarser
+// ShiftFactor or ScaleFactor is faster but loses faces (at 0.15/1.15 two of
+// the portrait fixtures are missed), because pico's detector relies on many
+// overlapping windows.
 //
 // # Determinism and concurrency
 //
 // A Detector is immutable after New. Detect allocates its working buffers
-// per call, uses no global random state, and sorts every intermediate list
+// per call or takes them from pools, uses no global random state, and sorts every intermediate list
 // with total orders, so identical input gives bit-identical output on every
 // run, in every goroutine, whatever else the process does.
 //

@@ -16,11 +16,11 @@ const (
 	// network (ONet, internal/onet): a 13 M multiply-add CNN that reads a
 	// 48x48 crop of the pigo box and returns the five points the embedding
 	// model's training data was aligned with. It also verifies weak pigo
-	// windows when nothing else is found (see Options.MinFaceProb).
+	// windows (see Options.MinExtraFaceProb and MinFaceProb).
 	//
 	// Measured on LFW's 6000 pairs end to end (this detector, alignment,
 	// MobileFaceNet with flip; go run ./bench/cmd/lfw): 10-fold accuracy
-	// 98.98 % ± 0.67 with ONet landmarks (99.08 % on the pairs where both
+	// 99.13 % ± 0.65 with ONet landmarks (99.23 % on the pairs where both
 	// faces were found) against 97.78 % ± 1.16 with cascade landmarks; the
 	// reference 68-point landmarks give 99.18 %.
 	LandmarksONet LandmarkMethod = iota
