@@ -54,11 +54,12 @@
 // checks that the final op executed. Panics inside ops are recovered and
 // returned as ErrInternal.
 //
-// Speed: about 14 ms per embedding (21 ms with flip) on one core of the
-// AMD EPYC development machine with AVX2, where gonum's Sgemm needs 62 ms for
-// the same matrix products alone (BenchmarkSgemmBaseline) and TensorFlow.js
-// (wasm, SIMD) 23-26 ms for the whole model; the portable Go kernels take
-// ~150 ms. Steady-state allocation is about 8-20 KB per embedding
+// Speed: about 8.3 ms per embedding (20 ms with flip) on one core of the
+// AMD EPYC development machine with AVX2, where gonum's Sgemm needs 35 ms for
+// the same matrix products alone (BenchmarkSgemmBaseline, same run; 0.24×)
+// and TensorFlow.js (wasm, SIMD) 23-26 ms for the whole model; the portable
+// Go kernels (internal/gemm) take ~130 ms. Steady-state allocation is about
+// 10-20 KB per embedding
 // (Gorgonia's tape machine bookkeeping). Each worker holds about
 // 5 MB of activation buffers; the 5 MB of weights are shared.
 //
