@@ -40,8 +40,9 @@ type Face struct {
 	Box image.Rectangle
 	// Score is the detection score: the sum of the pigo cascade scores (Q)
 	// of the raw windows merged into this face. Faces below
-	// Options.MinScore are dropped; real faces typically score well above
-	// it (see Options.MinScore).
+	// Options.MinScore are dropped unless ONet confirms them (see
+	// Options.MinExtraFaceProb and MinFaceProb); real faces typically score
+	// well above it (see Options.MinScore).
 	Score float32
 	// Landmarks are, in image coordinates (pixel centres at integers):
 	// left eye centre, right eye centre, nose tip, left mouth corner,
