@@ -466,3 +466,48 @@ func TestMirrorPath(t *testing.T) {
 		}
 	}
 }
+
+// TestWeakFaceBesideStrong: in these LFW images pico scores the central face
+// weakly (4.3, 6.6, 5.3) while a face at the side scores more; the weak
+// window is kept because ONet confirms it, so the labelled central face is
+// among the faces found. A setting that disables the check (MinExtraFaceProb
+// just under 1) loses it, which shows the check is what finds it.
+func TestWeakFaceBesideStrong(t *testing.T) {
+	strict, err := New(&Options{MinExtraFaceProb: 0.9999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{
+		"Yasser_Arafat/Yasser_Arafat_0001.jpg",
+		"Richard_Armitage/Richard_Armitage_0009.jpg",
+		"Kosuke_Kitajima/Kosuke_Kitajima_0002.jpg",
+	} {
+		data, err := os.ReadFile(sharedtest.Path(t, "datasets", "lfw", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := imageio.Decode(data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		central := func(faces []Face) bool {
+			for _, f := range faces {
+				c := f.Box.Min.Add(f.Box.Max).Div(2)
+				if math.Hypot(float64(c.X-125), float64(c.Y-125)) < 25 && f.Box.Dx() > 60 {
+					return true
+				}
+			}
+			return false
+		}
+		faces, err := detector(t).Detect(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !central(faces) {
+			t.Errorf("%s: central face not found among %d faces", name, len(faces))
+		}
+		if faces, _ := strict.Detect(img); central(faces) {
+			t.Errorf("%s: central face found without the ONet check; the test proves nothing", name)
+		}
+	}
+}
