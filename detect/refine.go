@@ -94,14 +94,7 @@ func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face
 func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
 	var out []Face
 	for _, c := range cands {
-		dup := false
-		for _, f := range found {
-			dup = dup || iou(c.Box, f.Box) > maxExtraIoU
-		}
-		for _, f := range out {
-			dup = dup || iou(c.Box, f.Box) > maxExtraIoU
-		}
-		if dup {
+		if overlaps(c.Box, found) || overlaps(c.Box, out) {
 			continue
 		}
 		if f, p := d.refine(img, c); p >= d.opts.MinExtraFaceProb {
@@ -114,6 +107,17 @@ func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
 // maxExtraIoU is the overlap above which a weak window is taken for a face
 // already found.
 const maxExtraIoU = 0.3
+
+// overlaps says whether box is taken for one of faces (IoU above
+// maxExtraIoU).
+func overlaps(box image.Rectangle, faces []Face) bool {
+	for _, f := range faces {
+		if iou(box, f.Box) > maxExtraIoU {
+			return true
+		}
+	}
+	return false
+}
 
 func iou(a, b image.Rectangle) float64 {
 	in := a.Intersect(b)
