@@ -3,6 +3,7 @@ package sharedtest
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ func TestFindWalksUpToModuleRoot(t *testing.T) {
 	// is one, must be the module root's sibling named "shared".
 	d := Find()
 	if d == "" {
-		t.Skip("no shared folder beside this checkout")
+		missing(t, Required(), "no shared folder beside this checkout")
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -25,14 +26,33 @@ func TestFindWalksUpToModuleRoot(t *testing.T) {
 	}
 }
 
-func TestPathSkipsWhenMissing(t *testing.T) {
-	ran := false
-	t.Run("missing", func(t *testing.T) {
-		defer func() { ran = true }()
-		Path(t, "definitely-not-here-7f3a")
-		t.Fatal("Path should have skipped")
-	})
-	if !ran {
-		t.Fatal("subtest did not run")
+// recorder is a testing.TB that records Skip and Fatal and ends its
+// goroutine like the real ones do.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Skip(...any)           { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Fatal(...any)          { r.failed = true; runtime.Goexit() }
+func (r *recorder) Skipf(string, ...any)  { r.Skip() }
+func (r *recorder) Fatalf(string, ...any) { r.Fatal() }
+
+func TestPathMissing(t *testing.T) {
+	for _, required := range []bool{false, true} {
+		r := &recorder{TB: t}
+		done := make(chan bool)
+		go func() {
+			defer close(done)
+			path(r, required, "definitely-not-here-7f3a")
+			done <- true
+		}()
+		if <-done {
+			t.Fatalf("required=%v: path returned for a missing file", required)
+		}
+		if r.skipped == required || r.failed != required {
+			t.Errorf("required=%v: skipped=%v failed=%v, want a %s", required, r.skipped, r.failed, map[bool]string{false: "skip", true: "failure"}[required])
+		}
 	}
 }
