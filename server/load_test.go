@@ -137,7 +137,7 @@ func TestLoad(t *testing.T) {
 	}
 	slices.Sort(busyLat)
 	t.Logf("burst of %d: %d × 200, %d × 503 (limit %d) in %v; 503 latency p50 %v p99 %v",
-		n, ok.Load(), busy.Load(), cap(s.slots), burst.Round(time.Millisecond),
+		n, ok.Load(), busy.Load(), s.adm.nslots, burst.Round(time.Millisecond),
 		percentile(busyLat, 50), percentile(busyLat, 99))
 
 	// Closed loop: every client retries on 503 until served.
