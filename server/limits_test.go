@@ -2,8 +2,11 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/jpeg"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +17,8 @@ import (
 	"time"
 
 	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/internal/fetch"
+	"github.com/facematch/facematch/internal/imageio"
 )
 
 // The smaller points of issue 11, one test each.
@@ -367,5 +372,53 @@ func TestMemoryBudgetFor(t *testing.T) {
 	}
 	if got := MemoryBudgetFor(100 << 20); got != 128<<20 {
 		t.Errorf("100 MiB limit: %d", got)
+	}
+}
+
+// estimatingMatcher prices images as the real Matcher does and fetches
+// with the real URL policy (private destinations refused).
+type estimatingMatcher struct {
+	fakeMatcher
+	client *fetch.Client
+}
+
+func (m *estimatingMatcher) DecodeCost(b []byte) (int64, error) {
+	c, err := imageio.Estimate(b, nil)
+	return c.Bytes, err
+}
+
+func (m *estimatingMatcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
+	return m.client.Get(ctx, rawURL)
+}
+
+// TestArithmeticJPEG415: an arithmetic-coded JPEG is unsupported (415),
+// not corrupt, and is refused from its header.
+func TestArithmeticJPEG415(t *testing.T) {
+	_, ts, _ := newTestServer(t, &estimatingMatcher{fakeMatcher: fakeMatcher{res: matchResult(90)}, client: fetch.New(fetch.Config{})}, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 32, 32)), nil); err != nil {
+		t.Fatal(err)
+	}
+	arith := buf.Bytes()
+	i := bytes.Index(arith, []byte{0xFF, 0xC0})
+	arith[i+1] = 0xC9 // SOF9: extended sequential, arithmetic coding
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.jpg", arith), file(FieldImage2, "b.png", smallPNG(t)))...)
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeUnsupportedFormat)
+	if !strings.HasPrefix(e.Message, "image1") {
+		t.Errorf("message %q does not name image1", e.Message)
+	}
+}
+
+// TestNumericHostsForbidden: the numeric forms of 127.0.0.1 and
+// "localhost." get the forbidden-URL code, not a fetch failure.
+func TestNumericHostsForbidden(t *testing.T) {
+	_, ts, _ := newTestServer(t, &estimatingMatcher{fakeMatcher: fakeMatcher{res: matchResult(90)}, client: fetch.New(fetch.Config{})}, nil)
+	for _, u := range []string{"http://2130706433/a.jpg", "http://0x7f000001/a.jpg", "http://0177.0.0.1/a.jpg", "http://127.1/a.jpg", "http://localhost./a.jpg", "http://[::ffff:0:7f00:1]/a.jpg", "http://[fec0::1]/a.jpg", "http://192.88.99.1/a.jpg"} {
+		ct, body := multipartBody(t, append(validFields(), field(FieldImage1, u), file(FieldImage2, "b.png", smallPNG(t)))...)
+		e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+		if e.ResponseCode != CodeForbiddenURL.ResponseCode {
+			t.Errorf("%s: %d %s %q, want %s", u, e.status, e.ResponseCode, e.Message, CodeForbiddenURL.ResponseCode)
+		}
 	}
 }
