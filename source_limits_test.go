@@ -96,6 +96,6 @@ func TestStageObserverAndFetchDecodeCost(t *testing.T) {
 }
 
 // sliceReader is an io.Reader of an incomparable type.
-type sliceReader struct{ b []byte }
+type sliceReader []byte
 
 func (sliceReader) Read([]byte) (int, error) { return 0, io.EOF }

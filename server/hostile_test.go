@@ -56,9 +56,9 @@ func (m *fetchingMatcher) Compare(ctx context.Context, a, b facematch.Source, o 
 
 // hostileEnv is the matcher and the valid request of one run.
 type hostileEnv struct {
-	m        Matcher
-	ct, body []byte
-	ctype    string
+	m     Matcher
+	body  []byte
+	ctype string
 }
 
 func newHostileEnv(t *testing.T) *hostileEnv {

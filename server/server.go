@@ -358,8 +358,11 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, &lg, CodeInternal, "")
 		}
 		s.metrics.stages.WithLabelValues(stageTotal).Observe(time.Since(start).Seconds())
-		if lg.code != "" {
+		switch {
+		case lg.code != "":
 			s.metrics.requests.WithLabelValues(lg.code).Inc()
+		case lg.status == 499:
+			s.metrics.requests.WithLabelValues("client_closed").Inc()
 		}
 		s.logRequest(r, &lg, time.Since(start))
 	}()

@@ -212,8 +212,10 @@ func newTransport(t *http.Transport, d *net.Dialer) *http.Transport {
 	t.Proxy = nil
 	t.DialContext = d.DialContext
 	t.DialTLSContext = nil
-	t.DialTLS = nil //nolint:staticcheck // must not bypass the checking dialer
-	t.Dial = nil    //nolint:staticcheck
+	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	t.DialTLS = nil
+	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	t.Dial = nil
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 15 * time.Second
 	t.MaxResponseHeaderBytes = 64 << 10
