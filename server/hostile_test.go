@@ -244,7 +244,7 @@ func TestHostile(t *testing.T) {
 				bombs["progressive JPEG 6000x6600"] = b
 			}
 			// Small enough to fit the budget alone: decoded, one at a time.
-			bombs["16-bit PNG 4500x4500"] = png16Bomb(t, 4500, 4500, true)
+			bombs["16-bit PNG 3500x3500"] = png16Bomb(t, 3500, 3500, true)
 		}
 		valid2 := smallPNG(t)
 		if !testing.Short() {

@@ -40,8 +40,8 @@ func TestEstimate(t *testing.T) {
 		min, max int64 // pixel bytes, detector copies excluded
 	}{
 		{"png 8-bit RGBA", encodePNG(t, rgba), 4 * px, 5 * px},
-		{"png 16-bit RGBA", encodePNG(t, rgba64), 8 * px, 9 * px},
-		{"png 16-bit grey", encodePNG(t, gray16), 2 * px, 3 * px},
+		{"png 16-bit RGBA", encodePNG(t, rgba64), 16 * px, 17 * px},
+		{"png 16-bit grey", encodePNG(t, gray16), 4 * px, 5 * px},
 		{"jpeg baseline 4:2:0", base, 3 * px / 2, 2 * px},
 		{"jpeg progressive 4:2:0", setSOF(t, base, 0xC2), 15 * px / 2, 9 * px},
 	}
@@ -76,7 +76,7 @@ func TestEstimateBombHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(8 * 6000 * 6600); cost.Bytes < want {
+	if want := int64(16 * 6000 * 6600); cost.Bytes < want {
 		t.Errorf("16-bit 6000x6600: estimated %d bytes, want ≥ %d", cost.Bytes, want)
 	}
 }
