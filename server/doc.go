@@ -52,6 +52,9 @@
 //     arriving, fetching, queued or compared); one more is answered 503
 //     before its body is read. Options.MaxPerClient optionally caps one
 //     remote address (off by default: clients behind a gateway share one).
+//     Each body's Content-Length (BodyLimit when unknown) is reserved
+//     against Options.BodyBudget before it is read; one that does not fit
+//     is answered 503.
 //   - Body: after Options.UploadGrace the body must keep an average of
 //     Options.MinUploadRate bytes per second (the connection's read
 //     deadline moves with the bytes received), else 408

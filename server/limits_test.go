@@ -214,7 +214,7 @@ func TestFetchHoldsNoSlot(t *testing.T) {
 // with a clear 422; requests that fit together run, the others wait.
 func TestMemoryBudget(t *testing.T) {
 	m := &slowMatcher{fakeMatcher: fakeMatcher{res: matchResult(90)}, cost: 60}
-	s, ts, _ := newTestServer(t, m, &Options{MaxConcurrent: 4, MemoryBudget: 100})
+	s, ts, _ := newTestServer(t, m, &Options{MaxConcurrent: 4, MemoryBudget: 100, BodyBudget: 1 << 30})
 	img := smallPNG(t)
 	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
 	// Two images of 60 = 120 > 100.
@@ -420,5 +420,41 @@ func TestNumericHostsForbidden(t *testing.T) {
 		if e.ResponseCode != CodeForbiddenURL.ResponseCode {
 			t.Errorf("%s: %d %s %q, want %s", u, e.status, e.ResponseCode, e.Message, CodeForbiddenURL.ResponseCode)
 		}
+	}
+}
+
+// TestBodyBudget: bodies are reserved by Content-Length before they are
+// read; one that does not fit is refused at once, and the reservation is
+// given back after the request.
+func TestBodyBudget(t *testing.T) {
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{BodyBudget: int64(len(body)) + 10})
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	var calls atomic.Int32
+	s.compare = func(ctx context.Context, _ Matcher, req *Request) (*facematch.Result, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-unblock
+		}
+		return matchResult(90), nil
+	}
+	first := make(chan *envelope, 1)
+	go func() { first <- post(t, ts.URL+PathFaceMatch, ct, body, nil) }()
+	<-entered
+	if got := s.bodyInUse.Load(); got != int64(len(body)) {
+		t.Fatalf("reserved %d bytes, want %d", got, len(body))
+	}
+	expectCode(t, post(t, ts.URL+PathFaceMatch, ct, body, nil), CodeOverloaded)
+	close(unblock)
+	if e := <-first; e.status != 200 {
+		t.Fatal(e.status)
+	}
+	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
+		t.Fatal(e.status)
+	}
+	if s.bodyInUse.Load() != 0 {
+		t.Fatalf("%d bytes still reserved", s.bodyInUse.Load())
 	}
 }

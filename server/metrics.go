@@ -28,7 +28,7 @@ const (
 	stageTotal = "total"
 )
 
-func newMetrics(a *admission, uploads func() int) *metrics {
+func newMetrics(a *admission, uploads func() int, bodies func() int64) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "facematch_requests_total",
@@ -55,6 +55,7 @@ func newMetrics(a *admission, uploads func() int) *metrics {
 		gauge("facematch_uploads_in_progress", "Requests admitted (body arriving, fetching, queued or compared).", func() float64 { return float64(uploads()) }),
 		gauge("facematch_memory_budget_bytes", "Decode memory budget.", func() float64 { return float64(a.budget) }),
 		gauge("facematch_memory_in_use_bytes", "Decode memory budget charged to requests in progress.", func() float64 { return float64(a.memInUse.Load()) }),
+		gauge("facematch_body_bytes_reserved", "Request body bytes reserved by requests in progress (Content-Length).", func() float64 { return float64(bodies()) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

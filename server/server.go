@@ -25,6 +25,7 @@ import (
 	"github.com/facematch/facematch"
 	"github.com/facematch/facematch/internal/fetch"
 	"github.com/facematch/facematch/internal/imageio"
+	"golang.org/x/sync/semaphore"
 )
 
 // Paths served by the handler.
@@ -86,6 +87,11 @@ type Options struct {
 	// refused (422 error_image_dimensions). 0 = MemoryBudgetFor the
 	// cgroup's memory limit.
 	MemoryBudget int64
+	// BodyBudget bounds the request bodies held at once, in bytes: each
+	// admitted request reserves its Content-Length (BodyLimit when
+	// unknown) before its body is read, and a request that does not fit
+	// is answered 503 at once. 0 = MemoryBudget / 2.
+	BodyBudget int64
 	// MinUploadRate is the minimum average rate, in bytes per second, at
 	// which a request body must arrive once UploadGrace has passed;
 	// slower bodies are cut and answered 408 error_body_timeout.
@@ -128,6 +134,9 @@ type Server struct {
 	matcher    atomic.Pointer[matcherBox]
 	adm        *admission
 	uploads    chan struct{} // requests admitted (MaxUploads)
+	bodies     *semaphore.Weighted
+	bodyBudget int64
+	bodyInUse  atomic.Int64
 	fetches    chan struct{} // URL fetches in progress (MaxFetches)
 	clients    clientLimiter
 	metrics    *metrics
@@ -178,6 +187,9 @@ func New(m Matcher, opts *Options) *Server {
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = MemoryBudgetFor(CgroupMemoryLimit())
 	}
+	if o.BodyBudget <= 0 {
+		o.BodyBudget = o.MemoryBudget / 2
+	}
 	if o.MinUploadRate == 0 {
 		o.MinUploadRate = DefaultMinUploadRate
 	}
@@ -202,6 +214,8 @@ func New(m Matcher, opts *Options) *Server {
 	s := &Server{
 		adm:        newAdmission(o.MaxConcurrent, o.MemoryBudget, o.MaxQueue, o.QueueTimeout),
 		uploads:    make(chan struct{}, o.MaxUploads),
+		bodies:     semaphore.NewWeighted(o.BodyBudget),
+		bodyBudget: o.BodyBudget,
 		fetches:    make(chan struct{}, o.MaxFetches),
 		clients:    clientLimiter{max: o.MaxPerClient},
 		maxImage:   o.MaxImageBytes,
@@ -214,7 +228,7 @@ func New(m Matcher, opts *Options) *Server {
 		log:        o.Logger,
 		compare:    defaultCompare,
 	}
-	s.metrics = newMetrics(s.adm, func() int { return len(s.uploads) })
+	s.metrics = newMetrics(s.adm, func() int { return len(s.uploads) }, s.bodyInUse.Load)
 	if o.ClientID != "" || o.ClientSecret != "" {
 		s.authOn = true
 		s.idSum = sha256.Sum256([]byte(o.ClientID))
@@ -400,6 +414,21 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { <-s.uploads }()
+	// The body's bytes are reserved before they are read.
+	bodyCost := BodyLimit(s.maxImage)
+	if r.ContentLength >= 0 && r.ContentLength < bodyCost {
+		bodyCost = r.ContentLength
+	}
+	bodyCost = min(bodyCost, s.bodyBudget)
+	if !s.bodies.TryAcquire(bodyCost) {
+		s.overloaded(w, &lg)
+		return
+	}
+	s.bodyInUse.Add(bodyCost)
+	defer func() {
+		s.bodyInUse.Add(-bodyCost)
+		s.bodies.Release(bodyCost)
+	}()
 
 	var body io.Reader = r.Body
 	var rr *rateReader
