@@ -68,7 +68,9 @@ func TestEstimateBombHeader(t *testing.T) {
 	// A 6000x6600 16-bit RGBA PNG: IHDR only is enough for the estimate.
 	small := encodePNG(t, image.NewNRGBA64(image.Rect(0, 0, 1, 1)))
 	hdr := bytes.Clone(small)
-	put := func(off int, v uint32) { hdr[off], hdr[off+1], hdr[off+2], hdr[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	put := func(off int, v uint32) {
+		hdr[off], hdr[off+1], hdr[off+2], hdr[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+	}
 	put(16, 6000)
 	put(20, 6600)
 	put(29, crc32.ChecksumIEEE(hdr[12:29]))
