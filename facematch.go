@@ -59,6 +59,11 @@ type Options struct {
 	Detector    *detect.Options
 	Embedder    *embed.Options
 	Calibration *compare.Calibration
+	// StageObserver, when set, is called after each stage of an image's
+	// processing with the stage (StageFetch, StageDecode, StageDetect,
+	// StageEmbed) and how long it took; for metrics. It must be safe for
+	// concurrent use and quick.
+	StageObserver func(stage string, d time.Duration)
 }
 
 // Matcher compares faces. Create it once with New; it is safe for
@@ -70,6 +75,7 @@ type Matcher struct {
 	fetcher    *fetch.Client
 	maxBytes   int64
 	decodeOpts imageio.Options
+	observer   func(stage string, d time.Duration)
 }
 
 // New builds a Matcher: it loads the bundled detector cascades and the
@@ -115,6 +121,7 @@ func New(opts *Options) (*Matcher, error) {
 		}),
 		maxBytes:   o.MaxImageBytes,
 		decodeOpts: imageio.Options{MaxPixels: o.MaxPixels},
+		observer:   o.StageObserver,
 	}, nil
 }
 
@@ -184,6 +191,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	if err := compare.CheckThreshold(threshold); err != nil {
 		return nil, err
 	}
+	if sharedReader(image1, image2) {
+		return nil, &ImageError{Image: 2, Err: ErrSharedReader}
+	}
 	// Each image is decoded, searched for faces and its face(s) embedded in
 	// its own goroutine: image1 its largest usable face, image2 all of them.
 	// A failure of image1 cancels image2's work (a slow URL, say): image1's
@@ -212,7 +222,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 			if errs[i] != nil {
 				return
 			}
+			embStart := time.Now()
 			embs[i], errs[i] = m.embedFaces(inner, imgs[i], faces[i], i == 1)
+			m.observe(StageEmbed, embStart)
 		}()
 	}
 	wg.Wait()
@@ -335,7 +347,9 @@ func (m *Matcher) detect(ctx context.Context, src Source) (image.Image, []detect
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	detStart := time.Now()
 	faces, err := m.det.Detect(img)
+	m.observe(StageDetect, detStart)
 	if err != nil {
 		if errorsIsAny(err, detect.ErrEmptyImage) {
 			// Too small to hold a face.

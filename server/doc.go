@@ -41,23 +41,60 @@
 // temporary files by the standard library's form parser): each image is
 // read up to MaxImageBytes+1 bytes and refused with 413 beyond, the whole
 // body is capped with http.MaxBytesReader at BodyLimit, text fields are
-// read up to 4 KB, and at most 16 parts are accepted. Two limits keep the
-// service responsive under load: at most Options.MaxConcurrent requests
-// (default the number of CPUs) are compared at once, and at most
-// Options.MaxUploads (default 4 × MaxConcurrent) are admitted at all,
-// bodies still arriving included. A request beyond either limit is refused
-// at once with 503 and Retry-After — beyond MaxUploads before its body is
-// read, so memory stays bounded (about MaxUploads × BodyLimit) and slow
-// uploaders never hold a compare slot. Each request has a
-// processing deadline (Options.RequestTimeout); a Matcher that overruns it
-// is answered 503 and keeps its slot until it really returns. Panics are
-// recovered and answered 500 without detail. NewHTTPServer sets the read,
-// write, header and idle timeouts the handler expects.
+// read up to 4 KB, and at most 16 parts are accepted.
 //
-// Image URLs are fetched by the Matcher (facematch.Options): http/https
+// # Under load
+//
+// A request passes through bounded steps, so that cheap hostile requests
+// cannot lock others out or exhaust memory:
+//
+//   - Admission: at most Options.MaxUploads requests are in progress (body
+//     arriving, fetching, queued or compared); one more is answered 503
+//     before its body is read. Options.MaxPerClient optionally caps one
+//     remote address (off by default: clients behind a gateway share one).
+//     Each body's Content-Length (BodyLimit when unknown) is reserved
+//     against Options.BodyBudget before it is read; one that does not fit
+//     is answered 503.
+//   - Body: after Options.UploadGrace the body must keep an average of
+//     Options.MinUploadRate bytes per second (the connection's read
+//     deadline moves with the bytes received), else 408
+//     error_body_timeout.
+//   - Fetch: image URLs are fetched by the server (through
+//     facematch.Matcher.Fetch, with the Matcher's URL policy) in a pool of
+//     Options.MaxFetches, before a compare slot is taken.
+//   - Memory: the decode memory of both images is estimated from their
+//     headers (facematch.Matcher.DecodeCost) and charged to a process-wide
+//     budget (Options.MemoryBudget, a golang.org/x/sync/semaphore weighted
+//     semaphore) while the comparison runs; a request that alone exceeds
+//     it is answered 422 error_image_dimensions.
+//   - Queue: requests wait in arrival order (FIFO) for their memory and a
+//     compare slot (Options.MaxConcurrent), up to Options.MaxQueue waiting
+//     and Options.QueueTimeout of wait; then 503 with a Retry-After
+//     estimated from the queue length and the recent service time.
+//   - Compare: within Options.RequestTimeout. When it passes the client is
+//     answered 503 error_request_timeout and the slot is given back; the
+//     memory stays charged until the abandoned comparison returns.
+//
+// Panics are recovered and answered 500 without detail. NewHTTPServer sets
+// the read, write, header and idle timeouts the handler expects, and
+// WrapListener makes the errors net/http answers itself (bad or slow
+// request headers) use the JSON envelope. Paths not in clean form are
+// answered 404 in the envelope, never redirected. Credentials are checked
+// before the method (401 before 405).
+//
+// Image URLs follow the Matcher's policy (facematch.Options): http/https
 // only, ≤ 3 redirects, a timeout, the 6 MB cap while streaming, and
-// loopback/private/link-local destinations refused unless
-// AllowPrivateURLs is set; the handler only checks the URL's syntax.
+// loopback, private, link-local and other non-public destinations —
+// including numeric host forms such as 2130706433 or 127.1, and
+// localhost. — refused unless AllowPrivateURLs is set.
+//
+// # Metrics
+//
+// PathMetrics (/metrics) serves Prometheus metrics: requests by
+// responseCode, stage latency histograms (fetch, decode, detect, embed,
+// total; pass Server.ObserveStage as facematch.Options.StageObserver for
+// the middle three), requests in flight, queue length and wait, memory
+// budget and use, and the Go runtime and process collectors.
 //
 // Optional credentials: with Options.ClientID/ClientSecret set, requests
 // need matching client_id and client_secret headers (compared in constant
@@ -65,5 +102,6 @@
 //
 // Each face-match request logs one log/slog line with the transaction id,
 // reference_id, image kinds (upload/url), outcome (the responseKey),
-// HTTP status and latency — never image bytes or credentials.
+// HTTP status and latency — never image bytes or credentials; image URLs
+// are logged without userinfo, query or fragment.
 package server

@@ -278,8 +278,8 @@ func TestClientDisconnect(t *testing.T) {
 	for len(s.uploads) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if len(s.uploads) != 1 || len(s.slots) != 0 {
-		t.Fatalf("the half-sent request holds %d upload and %d compare slots, want 1 and 0", len(s.uploads), len(s.slots))
+	if len(s.uploads) != 1 || s.adm.inUse.Load() != 0 {
+		t.Fatalf("the half-sent request holds %d upload and %d compare slots, want 1 and 0", len(s.uploads), s.adm.inUse.Load())
 	}
 	conn.Close()
 	deadline = time.Now().Add(2 * time.Second)

@@ -45,6 +45,10 @@ var (
 	CodeTimeout            = Code{http.StatusServiceUnavailable, "E00020", "error_request_timeout", "The request took too long to process; retry later."}
 	CodeInternal           = Code{http.StatusInternalServerError, "E00021", "error_internal", "Internal server error."}
 	CodeUnsupportedContent = Code{http.StatusUnsupportedMediaType, "E00022", "error_unsupported_content_type", "The request body must be multipart/form-data."}
+	// CodeBodyTimeout: the body arrived slower than the minimum upload
+	// rate (Options.MinUploadRate after Options.UploadGrace) or not within
+	// Options.BodyTimeout.
+	CodeBodyTimeout = Code{http.StatusRequestTimeout, "E00024", "error_body_timeout", "The request body was sent too slowly."}
 )
 
 // Codes is the whole error table in responseCode order.
@@ -54,7 +58,7 @@ var Codes = []Code{
 	CodeNotFound, CodeMethodNotAllowed, CodeTooLarge, CodeUnsupportedFormat,
 	CodeNoFace, CodeCorruptImage, CodeImageDimensions, CodeFetchFailed,
 	CodeFetchTimeout, CodeOverloaded, CodeNotReady, CodeTimeout, CodeInternal,
-	CodeUnsupportedContent,
+	CodeUnsupportedContent, CodeBodyTimeout,
 }
 
 // Success response constants.

@@ -53,7 +53,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 // TestLoad sends 50 concurrent face-match requests (two real ~100-300 KB
 // JPEG uploads each) to the real pipeline on loopback. Burst: all 50 at
-// once, each answered 200 or 503, none lost. Closed loop: 50 clients that
+// once, none lost, at least 48 answered 200 (they wait in the queue). Closed loop: 50 clients that
 // retry on 503 until they get 200, giving the throughput of the server at
 // its concurrency limit and the latency percentiles. Peak memory stays
 // bounded because requests over the limit are refused before their body is
@@ -132,12 +132,12 @@ func TestLoad(t *testing.T) {
 	if got := ok.Load() + busy.Load(); got != n {
 		t.Fatalf("burst: %d answered 200/503 of %d", got, n)
 	}
-	if ok.Load() < 1 {
-		t.Fatal("burst: no request succeeded")
+	if ok.Load() < 48 {
+		t.Errorf("burst: %d × 200 of %d, want ≥ 48 (requests queue for a slot)", ok.Load(), n)
 	}
 	slices.Sort(busyLat)
 	t.Logf("burst of %d: %d × 200, %d × 503 (limit %d) in %v; 503 latency p50 %v p99 %v",
-		n, ok.Load(), busy.Load(), cap(s.slots), burst.Round(time.Millisecond),
+		n, ok.Load(), busy.Load(), s.adm.nslots, burst.Round(time.Millisecond),
 		percentile(busyLat, 50), percentile(busyLat, 99))
 
 	// Closed loop: every client retries on 503 until served.

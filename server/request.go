@@ -253,7 +253,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 	req.ConsentPurpose = purpose
 
 	if t := strings.TrimSpace(thrText); t != "" {
-		v, err := strconv.ParseFloat(t, 64)
+		v, err := parseDecimal(t)
 		if err == nil {
 			err = compare.CheckThreshold(v)
 		}
@@ -387,4 +387,25 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// parseDecimal parses a plain decimal number ("0.8", ".85", "8e-1"), not
+// the other forms strconv.ParseFloat accepts (hex floats, "Inf", "NaN",
+// underscores).
+func parseDecimal(t string) (float64, error) {
+	digits := 0
+	for i, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.' || r == 'e' || r == 'E':
+		case (r == '+' || r == '-') && (i == 0 || t[i-1] == 'e' || t[i-1] == 'E'):
+		default:
+			return 0, fmt.Errorf("%q is not a decimal number", t)
+		}
+	}
+	if digits == 0 {
+		return 0, fmt.Errorf("%q is not a decimal number", t)
+	}
+	return strconv.ParseFloat(t, 64)
 }

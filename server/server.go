@@ -10,16 +10,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"path"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/internal/fetch"
+	"github.com/facematch/facematch/internal/imageio"
+	"golang.org/x/sync/semaphore"
 )
 
 // Paths served by the handler.
@@ -50,24 +56,59 @@ type Matcher interface {
 
 // Options configure the handler. The zero value (or nil) gives the defaults.
 type Options struct {
-	// MaxConcurrent is the number of face-match requests processed at
-	// once; more get 503 with Retry-After at once. 0 = runtime.NumCPU().
+	// MaxConcurrent is the number of face-match requests compared at once
+	// (compare slots). 0 = runtime.NumCPU().
 	MaxConcurrent int
-	// MaxUploads is the number of face-match requests admitted at once,
-	// whether their body is still arriving or they are being compared.
-	// More are refused with
-	// 503 before their body is read, which bounds memory to about
-	// MaxUploads × BodyLimit. Values below MaxConcurrent (0 included)
-	// mean 4 × MaxConcurrent.
+	// MaxQueue is the number of requests that may wait, in arrival order,
+	// for memory and a compare slot; one more is answered 503 at once.
+	// 0 = DefaultMaxQueue.
+	MaxQueue int
+	// QueueTimeout bounds the wait in the queue; then 503 with a
+	// Retry-After estimated from the queue and the recent service time.
+	// 0 = DefaultQueueTimeout.
+	QueueTimeout time.Duration
+	// MaxUploads is the number of face-match requests admitted at once:
+	// bodies arriving, URLs being fetched, queued and compared. More are
+	// refused with 503 before their body is read. Values below
+	// MaxConcurrent+MaxQueue (0 included) mean MaxConcurrent+MaxQueue.
 	MaxUploads int
+	// MaxFetches is the number of image URL fetches in progress at once
+	// (a pool of its own: fetching never holds a compare slot).
+	// 0 = 8 × MaxConcurrent.
+	MaxFetches int
+	// MaxPerClient caps the requests admitted at once from one remote
+	// address. 0 = no cap: many clients of a KYC service often share one
+	// gateway address, and one client sending a burst is normal.
+	MaxPerClient int
+	// MemoryBudget is the process-wide budget, in bytes, charged with the
+	// estimated decode memory of each request's images (see
+	// facematch.Matcher.DecodeCost) while it is compared; requests wait in
+	// the queue for their share, and a request that alone exceeds it is
+	// refused (422 error_image_dimensions). 0 = MemoryBudgetFor the
+	// cgroup's memory limit.
+	MemoryBudget int64
+	// BodyBudget bounds the request bodies held at once, in bytes: each
+	// admitted request reserves its Content-Length (BodyLimit when
+	// unknown) before its body is read, and a request that does not fit
+	// is answered 503 at once. 0 = MemoryBudget / 2.
+	BodyBudget int64
+	// MinUploadRate is the minimum average rate, in bytes per second, at
+	// which a request body must arrive once UploadGrace has passed;
+	// slower bodies are cut and answered 408 error_body_timeout.
+	// 0 = DefaultMinUploadRate; negative = no minimum.
+	MinUploadRate float64
+	// UploadGrace is the time a body may take before MinUploadRate
+	// applies. 0 = DefaultUploadGrace.
+	UploadGrace time.Duration
+	// BodyTimeout bounds reading a body whatever its rate. 0 = 60 s.
+	BodyTimeout time.Duration
 	// MaxImageBytes caps each uploaded image. 0 = 6 MB. (The cap on URL
 	// images is the Matcher's, facematch.Options.MaxImageBytes.)
 	MaxImageBytes int64
-	// RequestTimeout bounds the processing of one request (reading the
-	// body excluded; the http.Server's ReadTimeout bounds that).
-	// 0 = DefaultRequestTimeout.
+	// RequestTimeout bounds the processing of one request after its body
+	// is read: fetching, queueing and comparing. 0 = DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	// RetryAfter is the Retry-After sent with 503. 0 = 1 s.
+	// RetryAfter is the least Retry-After sent with 503. 0 = 1 s.
 	RetryAfter time.Duration
 	// ClientID and ClientSecret, when either is non-empty, are required in
 	// the client_id and client_secret request headers (constant-time
@@ -77,17 +118,34 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultRequestTimeout bounds the processing of one request.
-const DefaultRequestTimeout = 60 * time.Second
+// Defaults of Options.
+const (
+	DefaultRequestTimeout = 60 * time.Second
+	DefaultMaxQueue       = 64
+	DefaultQueueTimeout   = 30 * time.Second
+	DefaultMinUploadRate  = 16 << 10 // bytes per second
+	DefaultUploadGrace    = 5 * time.Second
+	DefaultBodyTimeout    = 60 * time.Second
+)
 
 // Server is the http.Handler of the face-match service. It is safe for
 // concurrent use.
 type Server struct {
 	matcher    atomic.Pointer[matcherBox]
-	slots      chan struct{} // compare slots (MaxConcurrent)
+	adm        *admission
 	uploads    chan struct{} // requests admitted (MaxUploads)
+	bodies     *semaphore.Weighted
+	bodyBudget int64
+	bodyInUse  atomic.Int64
+	fetches    chan struct{} // URL fetches in progress (MaxFetches)
+	clients    clientLimiter
+	metrics    *metrics
 	maxImage   int64
 	timeout    time.Duration
+	minRate    float64
+	grace      time.Duration
+	bodyTime   time.Duration
+	retryMin   time.Duration
 	retryAfter string
 	authOn     bool
 	idSum      [32]byte
@@ -97,6 +155,8 @@ type Server struct {
 
 	// compare is Matcher.Compare on the request's images; tests replace it.
 	compare func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error)
+	// abandoned counts comparisons still running after their request ended.
+	abandoned atomic.Int64
 }
 
 type matcherBox struct{ m Matcher }
@@ -112,8 +172,32 @@ func New(m Matcher, opts *Options) *Server {
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = runtime.NumCPU()
 	}
-	if o.MaxUploads < o.MaxConcurrent {
-		o.MaxUploads = 4 * o.MaxConcurrent
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.QueueTimeout <= 0 {
+		o.QueueTimeout = DefaultQueueTimeout
+	}
+	if o.MaxUploads < o.MaxConcurrent+o.MaxQueue {
+		o.MaxUploads = o.MaxConcurrent + o.MaxQueue
+	}
+	if o.MaxFetches <= 0 {
+		o.MaxFetches = 8 * o.MaxConcurrent
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = MemoryBudgetFor(CgroupMemoryLimit())
+	}
+	if o.BodyBudget <= 0 {
+		o.BodyBudget = o.MemoryBudget / 2
+	}
+	if o.MinUploadRate == 0 {
+		o.MinUploadRate = DefaultMinUploadRate
+	}
+	if o.UploadGrace <= 0 {
+		o.UploadGrace = DefaultUploadGrace
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
 	}
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = DefaultMaxImageBytes
@@ -128,14 +212,23 @@ func New(m Matcher, opts *Options) *Server {
 		o.Logger = slog.Default()
 	}
 	s := &Server{
-		slots:      make(chan struct{}, o.MaxConcurrent),
+		adm:        newAdmission(o.MaxConcurrent, o.MemoryBudget, o.MaxQueue, o.QueueTimeout),
 		uploads:    make(chan struct{}, o.MaxUploads),
+		bodies:     semaphore.NewWeighted(o.BodyBudget),
+		bodyBudget: o.BodyBudget,
+		fetches:    make(chan struct{}, o.MaxFetches),
+		clients:    clientLimiter{max: o.MaxPerClient},
 		maxImage:   o.MaxImageBytes,
 		timeout:    o.RequestTimeout,
+		minRate:    o.MinUploadRate,
+		grace:      o.UploadGrace,
+		bodyTime:   o.BodyTimeout,
+		retryMin:   o.RetryAfter,
 		retryAfter: strconv.Itoa(int(math.Ceil(o.RetryAfter.Seconds()))),
 		log:        o.Logger,
 		compare:    defaultCompare,
 	}
+	s.metrics = newMetrics(s.adm, func() int { return len(s.uploads) }, s.bodyInUse.Load)
 	if o.ClientID != "" || o.ClientSecret != "" {
 		s.authOn = true
 		s.idSum = sha256.Sum256([]byte(o.ClientID))
@@ -149,6 +242,7 @@ func New(m Matcher, opts *Options) *Server {
 	mux.HandleFunc(PathHealth, s.handleHealth)
 	mux.HandleFunc(PathReady, s.handleReady)
 	mux.HandleFunc(PathOpenAPI, s.handleOpenAPI)
+	mux.Handle(PathMetrics, s.metrics.handler)
 	mux.HandleFunc("/", s.handleNotFound)
 	s.mux = mux
 	return s
@@ -171,8 +265,14 @@ func defaultCompare(ctx context.Context, m Matcher, req *Request) (*facematch.Re
 	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold})
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A path that is not in clean form
+// ("//v2/…", "/a/../b", a trailing slash) is answered 404 in the JSON
+// envelope, not redirected.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+		s.handleNotFound(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -254,8 +354,9 @@ func (s *Server) checkAuth(r *http.Request) bool {
 // reqLog collects what the request line logs.
 type reqLog struct {
 	txn, ref, outcome, detail string
+	code                      string // responseCode
 	status                    int
-	img                       [2]string
+	img, urls                 [2]string
 	err                       error
 }
 
@@ -270,17 +371,26 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 			lg.err = fmt.Errorf("panic: %v", p)
 			s.fail(w, &lg, CodeInternal, "")
 		}
+		s.metrics.stages.WithLabelValues(stageTotal).Observe(time.Since(start).Seconds())
+		switch {
+		case lg.code != "":
+			s.metrics.requests.WithLabelValues(lg.code).Inc()
+		case lg.status == 499:
+			s.metrics.requests.WithLabelValues("client_closed").Inc()
+		}
 		s.logRequest(r, &lg, time.Since(start))
 	}()
 	w.Header().Set("X-Request-Id", lg.txn)
 
+	// Credentials first: a client without them learns nothing about the
+	// endpoint, not even which methods it takes (401 before 405).
+	if !s.checkAuth(r) {
+		s.fail(w, &lg, CodeUnauthorized, "")
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		s.fail(w, &lg, CodeMethodNotAllowed, "Use POST with a multipart/form-data body.")
-		return
-	}
-	if !s.checkAuth(r) {
-		s.fail(w, &lg, CodeUnauthorized, "")
 		return
 	}
 	box := s.matcher.Load()
@@ -289,26 +399,59 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &lg, CodeNotReady, "")
 		return
 	}
-	// Two limits keep memory bounded and the cores busy with real work:
-	// at most MaxUploads requests are being received or processed (one
-	// more is refused before its body is read), and at most MaxConcurrent
-	// are compared at once (one more is refused once its body is in). A
-	// slow uploader thus holds an upload slot, never a compare slot.
+	// Admission: at most MaxUploads requests are in the house (bodies
+	// arriving, URLs fetched, queued or compared); one more is refused
+	// before its body is read. Slow bodies are cut by the minimum upload
+	// rate, so they cannot hold these places for long.
+	client := remoteHost(r.RemoteAddr)
+	if !s.clients.acquire(client) {
+		s.overloaded(w, &lg)
+		return
+	}
+	defer s.clients.release(client)
 	if !tryAcquire(s.uploads) {
 		s.overloaded(w, &lg)
 		return
 	}
 	defer func() { <-s.uploads }()
+	// The body's bytes are reserved before they are read.
+	bodyCost := BodyLimit(s.maxImage)
+	if r.ContentLength >= 0 && r.ContentLength < bodyCost {
+		bodyCost = r.ContentLength
+	}
+	bodyCost = min(bodyCost, s.bodyBudget)
+	if !s.bodies.TryAcquire(bodyCost) {
+		s.overloaded(w, &lg)
+		return
+	}
+	s.bodyInUse.Add(bodyCost)
+	defer func() {
+		s.bodyInUse.Add(-bodyCost)
+		s.bodies.Release(bodyCost)
+	}()
 
-	r.Body = http.MaxBytesReader(w, r.Body, BodyLimit(s.maxImage))
+	var body io.Reader = r.Body
+	var rr *rateReader
+	if s.minRate > 0 {
+		rr = &rateReader{r: body, rc: http.NewResponseController(w), start: start,
+			grace: s.grace, rate: s.minRate, hard: start.Add(s.bodyTime)}
+		body = rr
+	}
+	r.Body = http.MaxBytesReader(w, readCloser{body, r.Body}, BodyLimit(s.maxImage))
 	req, err := ParseRequest(r, s.maxImage)
+	if rr != nil {
+		rr.done()
+	}
 	if err != nil {
 		lg.err = err
 		if re := (*RequestError)(nil); errors.As(err, &re) {
 			lg.ref = re.ReferenceID
 		}
 		c, msg := classify(err)
-		if c == CodeTooLarge {
+		if rr != nil && rr.timedOut {
+			c, msg = CodeBodyTimeout, ""
+		}
+		if c == CodeTooLarge || c == CodeBodyTimeout || c == CodeInvalidRequest {
 			w.Header().Set("Connection", "close")
 		}
 		s.fail(w, &lg, c, msg)
@@ -316,24 +459,63 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	}
 	lg.ref = req.ReferenceID
 	lg.img = [2]string{req.Image1.Kind(), req.Image2.Kind()}
+	lg.urls = [2]string{safeURL(req.Image1.URL), safeURL(req.Image2.URL)}
 
-	if !tryAcquire(s.slots) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+
+	// URLs are fetched first, in their own pool: a slow URL holds a fetch
+	// place, never a compare slot.
+	if err := s.fetchImages(ctx, box.m, req); err != nil {
+		s.answerError(w, r, &lg, err)
+		return
+	}
+	// The estimated decode memory of both images is charged to the
+	// budget for as long as the comparison runs.
+	mem, err := s.decodeCost(box.m, req)
+	if err != nil {
+		s.answerError(w, r, &lg, err)
+		return
+	}
+	if mem > s.adm.budget {
+		lg.err = fmt.Errorf("decode needs %d bytes, budget %d", mem, s.adm.budget)
+		s.fail(w, &lg, CodeImageDimensions, fmt.Sprintf("The images need about %d MB of memory to decode, more than this server allows (%d MB).", (mem+(1<<20)-1)>>20, s.adm.budget>>20))
+		return
+	}
+	t, waited, err := s.adm.acquire(ctx, mem)
+	s.metrics.queueWait.Observe(waited.Seconds())
+	if err != nil {
+		lg.err = err
+		if r.Context().Err() != nil {
+			lg.outcome, lg.status = "client_closed", 499
+			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			w.Header().Set("Retry-After", s.adm.retryAfter(s.retryMin))
+			s.fail(w, &lg, CodeTimeout, "")
+			return
+		}
 		s.overloaded(w, &lg)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
-	defer cancel()
 	// Compare runs in its own goroutine so the deadline is honoured even
-	// if the matcher does not watch ctx; that goroutine keeps the compare
-	// slot until it returns, so abandoned work still counts against the
-	// limit.
+	// if the matcher does not watch ctx. The compare slot is given back
+	// when the request ends; the memory only when the goroutine returns,
+	// so abandoned work still counts against the budget.
 	type outcome struct {
 		res *facematch.Result
 		err error
 	}
 	done := make(chan outcome, 1)
+	var ended atomic.Bool
 	go func() {
-		defer func() { <-s.slots }()
+		defer t.releaseMem()
+		defer t.releaseSlot()
+		defer func() {
+			if ended.Load() {
+				s.abandoned.Add(-1)
+			}
+		}()
 		defer func() {
 			if p := recover(); p != nil {
 				done <- outcome{err: fmt.Errorf("panic in matcher: %v", p)}
@@ -347,22 +529,23 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	case out = <-done:
 	case <-ctx.Done():
 		out.err = ctx.Err()
+		s.abandoned.Add(1)
+		ended.Store(true)
+		// A goroutine that finished at the same moment is not abandoned.
+		select {
+		case <-done:
+			if ended.CompareAndSwap(true, false) {
+				s.abandoned.Add(-1)
+			}
+		default:
+		}
+		t.releaseSlot()
 	}
 	if out.err == nil && out.res == nil {
 		out.err = errors.New("matcher returned no result")
 	}
 	if out.err != nil {
-		lg.err = out.err
-		if r.Context().Err() != nil {
-			// The client went away; nobody reads the answer.
-			lg.outcome, lg.status = "client_closed", 499
-			return
-		}
-		c, msg := classify(out.err)
-		if c == CodeTimeout || c == CodeOverloaded {
-			w.Header().Set("Retry-After", s.retryAfter)
-		}
-		s.fail(w, &lg, c, msg)
+		s.answerError(w, r, &lg, out.err)
 		return
 	}
 	res := out.res
@@ -370,7 +553,7 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	if thr == 0 {
 		thr = req.Threshold
 	}
-	lg.outcome, lg.status = SuccessKey, http.StatusOK
+	lg.outcome, lg.status, lg.code = SuccessKey, http.StatusOK, SuccessCode
 	lg.detail = fmt.Sprintf("match=%t percentage=%.2f", res.Match, res.Percentage)
 	writeJSON(w, http.StatusOK, &Response{
 		DecentroTxnID: lg.txn,
@@ -387,6 +570,113 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// answerError answers an error of fetching, estimating or comparing.
+func (s *Server) answerError(w http.ResponseWriter, r *http.Request, lg *reqLog, err error) {
+	lg.err = err
+	if r.Context().Err() != nil {
+		// The client went away; nobody reads the answer.
+		lg.outcome, lg.status = "client_closed", 499
+		return
+	}
+	c, msg := classify(err)
+	if c == CodeTimeout || c == CodeOverloaded {
+		w.Header().Set("Retry-After", s.adm.retryAfter(s.retryMin))
+	}
+	s.fail(w, lg, c, msg)
+}
+
+// urlFetcher is implemented by *facematch.Matcher: the server fetches
+// image URLs itself, before it queues for a compare slot.
+type urlFetcher interface {
+	Fetch(ctx context.Context, rawURL string) ([]byte, error)
+}
+
+// decodeCoster is implemented by *facematch.Matcher.
+type decodeCoster interface {
+	DecodeCost(data []byte) (int64, error)
+}
+
+// fetchImages replaces the request's URLs by their content, both at once,
+// each holding a place of the fetch pool. Matchers that cannot fetch get
+// the URLs as they are.
+func (s *Server) fetchImages(ctx context.Context, m Matcher, req *Request) error {
+	f, ok := m.(urlFetcher)
+	if !ok {
+		return nil
+	}
+	ims := [2]*Image{&req.Image1, &req.Image2}
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, im := range ims {
+		if im.URL == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case s.fetches <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = &facematch.ImageError{Image: i + 1, Err: fmt.Errorf("%w: waiting to fetch: %w", facematch.ErrFetchTimeout, ctx.Err())}
+				return
+			}
+			defer func() { <-s.fetches }()
+			start := time.Now()
+			b, err := f.Fetch(ctx, im.URL)
+			if _, observed := m.(*facematch.Matcher); !observed {
+				s.ObserveStage(stageFetch, time.Since(start))
+			}
+			if err != nil {
+				errs[i] = &facematch.ImageError{Image: i + 1, Err: err}
+				return
+			}
+			im.Data, im.URL = b, ""
+		}()
+	}
+	wg.Wait()
+	// image1's error first, as Compare reports it.
+	if errs[0] != nil {
+		return errs[0]
+	}
+	return errs[1]
+}
+
+// decodeCost is the estimated decode memory of the request's uploaded (or
+// fetched) images; errors found in the headers are ImageErrors.
+func (s *Server) decodeCost(m Matcher, req *Request) (int64, error) {
+	cost := func(b []byte) (int64, error) {
+		if dc, ok := m.(decodeCoster); ok {
+			return dc.DecodeCost(b)
+		}
+		c, err := imageio.Estimate(b, nil)
+		return c.Bytes, err
+	}
+	var total int64
+	for i, im := range [2]Image{req.Image1, req.Image2} {
+		if im.URL != "" {
+			continue // fetched by the matcher: cannot be priced beforehand
+		}
+		n, err := cost(im.Data)
+		if err != nil {
+			if _, ok := m.(decodeCoster); ok {
+				return 0, &facematch.ImageError{Image: i + 1, Err: err}
+			}
+			// Another Matcher may read what imageio cannot: it judges.
+			continue
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// readCloser reads from r and closes c.
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (rc readCloser) Close() error { return rc.c.Close() }
+
 func tryAcquire(sem chan struct{}) bool {
 	select {
 	case sem <- struct{}{}:
@@ -399,7 +689,7 @@ func tryAcquire(sem chan struct{}) bool {
 // overloaded answers 503 with Retry-After and closes the connection (the
 // unread body is not worth draining).
 func (s *Server) overloaded(w http.ResponseWriter, lg *reqLog) {
-	w.Header().Set("Retry-After", s.retryAfter)
+	w.Header().Set("Retry-After", s.adm.retryAfter(s.retryMin))
 	w.Header().Set("Connection", "close")
 	s.fail(w, lg, CodeOverloaded, "")
 }
@@ -409,14 +699,34 @@ func (s *Server) fail(w http.ResponseWriter, lg *reqLog, c Code, msg string) {
 	if msg == "" {
 		msg = c.Message
 	}
-	lg.outcome, lg.status, lg.detail = c.ResponseKey, c.Status, msg
-	writeJSON(w, c.Status, &Response{
-		DecentroTxnID: lg.txn,
+	lg.outcome, lg.status, lg.detail, lg.code = c.ResponseKey, c.Status, msg, c.ResponseCode
+	writeJSON(w, c.Status, failure(lg.txn, c, msg))
+}
+
+func failure(txn string, c Code, msg string) *Response {
+	return &Response{
+		DecentroTxnID: txn,
 		Status:        "FAILURE",
 		ResponseCode:  c.ResponseCode,
 		Message:       msg,
 		ResponseKey:   c.ResponseKey,
-	})
+	}
+}
+
+// jsonEnvelope is the body of a FAILURE answer.
+func jsonEnvelope(txn string, c Code, msg string) ([]byte, error) {
+	b, err := json.Marshal(failure(txn, c, msg))
+	return append(b, '\n'), err
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// safeURL is an image URL as logged: no userinfo, query or fragment.
+func safeURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	return fetch.SafeString(raw)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -447,13 +757,18 @@ func (s *Server) logRequest(r *http.Request, lg *reqLog, d time.Duration) {
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.String("remote", remoteHost(r.RemoteAddr)),
-		slog.String("reference_id", truncate(lg.ref, MaxReferenceIDLen)),
+		slog.String("reference_id", truncateRunes(lg.ref, MaxReferenceIDLen)),
 		slog.Int("status", lg.status),
 		slog.String("outcome", lg.outcome),
 		slog.Float64("latency_ms", float64(d.Microseconds())/1000),
 	}
 	if lg.img[0] != "" {
 		attrs = append(attrs, slog.String("image1", lg.img[0]), slog.String("image2", lg.img[1]))
+	}
+	for i, u := range lg.urls {
+		if u != "" {
+			attrs = append(attrs, slog.String(imageName(i+1)+"_url", u))
+		}
 	}
 	if lg.detail != "" {
 		attrs = append(attrs, slog.String("detail", lg.detail))
@@ -510,4 +825,16 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	lg := reqLog{txn: newTxnID()}
 	s.fail(w, &lg, CodeNotFound, "")
+}
+
+// truncateRunes cuts s to at most n characters (not bytes).
+func truncateRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }

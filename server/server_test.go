@@ -365,10 +365,12 @@ func TestCredentials(t *testing.T) {
 	}
 }
 
-// TestConcurrencyLimit: with one slot busy, the next request is refused at
-// once with 503 and Retry-After, and succeeds again once the slot frees.
-func TestConcurrencyLimit(t *testing.T) {
-	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, RetryAfter: 2 * time.Second})
+// TestQueue: with the only slot busy, the next request waits in the queue
+// and is served when the slot frees (no 503, no client retry); with the
+// queue full, one more is refused at once with 503 and Retry-After; a wait
+// longer than QueueTimeout is answered 503 with Retry-After.
+func TestQueue(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, MaxQueue: 1, RetryAfter: 2 * time.Second, QueueTimeout: 5 * time.Second})
 	entered := make(chan struct{})
 	unblock := make(chan struct{})
 	var calls atomic.Int32
@@ -381,29 +383,61 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 	img := smallPNG(t)
 	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
-	first := make(chan *envelope, 1)
+	first, second := make(chan *envelope, 1), make(chan *envelope, 1)
 	go func() { first <- post(t, ts.URL+PathFaceMatch, ct, body, nil) }()
 	<-entered
+	go func() { second <- post(t, ts.URL+PathFaceMatch, ct, body, nil) }()
+	deadline := time.Now().Add(2 * time.Second)
+	for s.adm.waiting.Load() != 1 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if s.adm.waiting.Load() != 1 {
+		t.Fatalf("queue length %d, want 1", s.adm.waiting.Load())
+	}
 	start := time.Now()
 	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("503 took %v", d)
 	}
 	expectCode(t, e, CodeOverloaded)
-	if e.header.Get("Retry-After") != "2" {
-		t.Errorf("Retry-After %q", e.header.Get("Retry-After"))
+	if ra, _ := strconv.Atoi(e.header.Get("Retry-After")); ra < 2 {
+		t.Errorf("Retry-After %q, want ≥ 2", e.header.Get("Retry-After"))
 	}
 	close(unblock)
-	if e := <-first; e.status != 200 {
-		t.Fatalf("first request: %d", e.status)
+	for i, ch := range []chan *envelope{first, second} {
+		if e := <-ch; e.status != 200 {
+			t.Fatalf("request %d: %d %+v", i+1, e.status, e.Response)
+		}
 	}
-	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
-		t.Fatalf("after release: %d %+v", e.status, e.Response)
+	if calls.Load() != 2 {
+		t.Fatalf("%d comparisons, want 2", calls.Load())
 	}
 }
 
-// TestRequestTimeout: a matcher that ignores ctx still gets a 503 answer
-// at the deadline, and its slot stays taken until it really returns.
+func TestQueueTimeout(t *testing.T) {
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, QueueTimeout: 100 * time.Millisecond})
+	entered := make(chan struct{})
+	unblock := make(chan struct{})
+	defer close(unblock)
+	var calls atomic.Int32
+	s.compare = func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-unblock
+		}
+		return matchResult(90), nil
+	}
+	img := smallPNG(t)
+	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
+	go func() { post(t, ts.URL+PathFaceMatch, ct, body, nil) }()
+	<-entered
+	e := post(t, ts.URL+PathFaceMatch, ct, body, nil)
+	expectCode(t, e, CodeOverloaded)
+	if e.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}
+
 func TestRequestTimeout(t *testing.T) {
 	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, RequestTimeout: 100 * time.Millisecond})
 	release := make(chan struct{})
@@ -425,15 +459,22 @@ func TestRequestTimeout(t *testing.T) {
 	if e.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	// The abandoned comparison still holds the only slot.
-	expectCode(t, post(t, ts.URL+PathFaceMatch, ct, body, nil), CodeOverloaded)
-	close(release)
-	deadline := time.Now().Add(2 * time.Second)
-	for len(s.slots) != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// The slot is free again; the abandoned comparison still holds its
+	// memory charge.
+	if s.adm.inUse.Load() != 0 || s.abandoned.Load() != 1 || s.adm.memInUse.Load() == 0 {
+		t.Fatalf("after the deadline: %d slots, %d abandoned, %d bytes charged; want 0, 1, > 0",
+			s.adm.inUse.Load(), s.abandoned.Load(), s.adm.memInUse.Load())
 	}
 	if e := post(t, ts.URL+PathFaceMatch, ct, body, nil); e.status != 200 {
-		t.Fatalf("after release: %d %+v", e.status, e.Response)
+		t.Fatalf("next request: %d %+v", e.status, e.Response)
+	}
+	close(release)
+	deadline := time.Now().Add(2 * time.Second)
+	for (s.abandoned.Load() != 0 || s.adm.memInUse.Load() != 0) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s.abandoned.Load() != 0 || s.adm.memInUse.Load() != 0 {
+		t.Fatalf("after release: %d abandoned, %d bytes charged", s.abandoned.Load(), s.adm.memInUse.Load())
 	}
 }
 
@@ -515,7 +556,7 @@ func TestLogLine(t *testing.T) {
 // only; a complete request is still compared, and once every upload slot
 // is taken the next request is refused at once.
 func TestSlowUploaders(t *testing.T) {
-	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, MaxUploads: 3})
+	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, MaxQueue: 1, MaxUploads: 3})
 	img := smallPNG(t)
 	ct, body := multipartBody(t, append(validFields(), file(FieldImage1, "a.png", img), file(FieldImage2, "b.png", img))...)
 	var conns []net.Conn

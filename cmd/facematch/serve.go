@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,8 +47,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port)")
-	maxConc := fs.Int("max-concurrent", runtime.NumCPU(), "face-match requests processed at once; more get 503 with Retry-After")
-	maxUploads := fs.Int("max-uploads", 0, "face-match requests admitted at once, bodies still arriving included; more get 503 before their body is read (default 4 × max-concurrent)")
+	maxConc := fs.Int("max-concurrent", runtime.NumCPU(), "face-match requests compared at once (compare slots)")
+	maxQueue := fs.Int("max-queue", server.DefaultMaxQueue, "requests that may wait in order for a compare slot; one more gets 503 with Retry-After")
+	queueTimeout := fs.Duration("queue-timeout", server.DefaultQueueTimeout, "longest wait in the queue before 503 with Retry-After")
+	maxUploads := fs.Int("max-uploads", 0, "face-match requests admitted at once, bodies arriving, fetching and queued included; more get 503 before their body is read (default max-concurrent + max-queue)")
+	maxFetches := fs.Int("max-fetches", 0, "image URL fetches in progress at once (default 8 × max-concurrent)")
+	maxPerClient := fs.Int("max-per-client", 0, "requests admitted at once per remote address (0 = no cap; clients behind one gateway share an address)")
+	memBudget := fs.String("memory-budget", "", "decode memory budget, e.g. 320MiB or 1GiB (default: half the cgroup memory limit, else 320MiB); also sets the Go memory limit unless GOMEMLIMIT is set")
+	minRate := fs.Float64("min-upload-rate", server.DefaultMinUploadRate, "minimum average upload rate in bytes/s once the grace period is over; slower bodies get 408 (negative = none)")
+	uploadGrace := fs.Duration("upload-grace", server.DefaultUploadGrace, "time a body may take before the minimum upload rate applies")
 	allowPrivate := fs.Bool("allow-private-urls", false, "let image URLs reach loopback, private and link-local addresses (refused by default)")
 	reqTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, "processing deadline of one request")
 	fetchTimeout := fs.Duration("fetch-timeout", facematch.DefaultFetchTimeout, "deadline of one image URL fetch")
@@ -78,9 +87,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "facematch serve: unexpected arguments %q\n", fs.Args())
 		return exitError
 	}
-	if *maxConc < 1 || *maxUploads < 0 || *reqTimeout <= 0 || *fetchTimeout <= 0 || *shutdownTimeout < 0 {
-		fmt.Fprintln(stderr, "facematch serve: --max-concurrent must be ≥ 1 and the timeouts positive")
+	if *maxConc < 1 || *maxUploads < 0 || *maxQueue < 1 || *maxFetches < 0 || *maxPerClient < 0 ||
+		*reqTimeout <= 0 || *fetchTimeout <= 0 || *shutdownTimeout < 0 || *queueTimeout <= 0 || *uploadGrace <= 0 || *minRate == 0 {
+		fmt.Fprintln(stderr, "facematch serve: --max-concurrent and --max-queue must be ≥ 1, the other limits ≥ 0, the timeouts and --min-upload-rate non-zero")
 		return exitError
+	}
+	budget := server.MemoryBudgetFor(server.CgroupMemoryLimit())
+	if *memBudget != "" {
+		b, err := parseBytes(*memBudget)
+		if err != nil || b < 16<<20 {
+			fmt.Fprintf(stderr, "facematch serve: --memory-budget %q: want a size of at least 16MiB (e.g. 512MiB, 2GiB)\n", *memBudget)
+			return exitError
+		}
+		budget = b
 	}
 	if *clientID == "" {
 		*clientID = os.Getenv(envClientID)
@@ -107,7 +126,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	srv := server.New(nil, &server.Options{
 		MaxConcurrent:  *maxConc,
+		MaxQueue:       *maxQueue,
+		QueueTimeout:   *queueTimeout,
 		MaxUploads:     *maxUploads,
+		MaxFetches:     *maxFetches,
+		MaxPerClient:   *maxPerClient,
+		MemoryBudget:   budget,
+		MinUploadRate:  *minRate,
+		UploadGrace:    *uploadGrace,
 		RequestTimeout: *reqTimeout,
 		ClientID:       *clientID,
 		ClientSecret:   secret,
@@ -118,6 +144,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "facematch serve: %v\n", err)
 		return exitError
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit makes the collector work harder as the heap nears
+		// it, instead of letting it grow to twice the live data.
+		debug.SetMemoryLimit(budget + goMemLimitSlack)
+	}
 	hs := server.NewHTTPServer(*addr, srv, *reqTimeout)
 	hs.ErrorLog = slog.NewLogLogger(h, slog.LevelWarn)
 
@@ -125,8 +156,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "max_concurrent", *maxConc,
+	go func() { serveErr <- hs.Serve(server.WrapListener(ln)) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "max_concurrent", *maxConc, "max_queue", *maxQueue,
+		"memory_budget_mib", budget>>20,
 		"allow_private_urls", *allowPrivate, "credentials", *clientID != "")
 	if serveReady != nil {
 		serveReady(ln.Addr().String())
@@ -137,7 +169,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	loadErr := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		m, err := facematch.New(&facematch.Options{AllowPrivateURLs: *allowPrivate, FetchTimeout: *fetchTimeout})
+		m, err := facematch.New(&facematch.Options{AllowPrivateURLs: *allowPrivate, FetchTimeout: *fetchTimeout,
+			StageObserver: srv.ObserveStage})
 		if err != nil {
 			loadErr <- err
 			return
@@ -172,4 +205,30 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	logger.Info("stopped")
 	_ = stdout
 	return code
+}
+
+// goMemLimitSlack is what the process needs beyond the decode budget: the
+// models and runtime (about 100 MB) and the request bodies in flight.
+const goMemLimitSlack = 192 << 20
+
+// parseBytes reads a size: a number of bytes, or a number with a unit
+// (KB, MB, GB: powers of 1000; KiB, MiB, GiB: powers of 1024).
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return int64(v * mult), nil
 }

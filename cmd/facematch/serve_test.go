@@ -51,6 +51,9 @@ func TestServeFlags(t *testing.T) {
 		{"unknown flag", []string{"--nope"}, "not defined"},
 		{"extra argument", []string{"x"}, "unexpected arguments"},
 		{"zero concurrency", []string{"--max-concurrent", "0"}, "--max-concurrent"},
+		{"zero queue", []string{"--max-queue", "0"}, "--max-queue"},
+		{"bad memory budget", []string{"--memory-budget", "lots"}, "--memory-budget"},
+		{"tiny memory budget", []string{"--memory-budget", "1MiB"}, "--memory-budget"},
 		{"id without secret", []string{"--client-id", "acme"}, "both a client id and a client secret"},
 		{"missing secret file", []string{"--client-id", "acme", "--client-secret-file", "/nonexistent/secret"}, "client secret"},
 		{"address in use", []string{"--addr", ln.Addr().String()}, "address already in use"},
@@ -204,5 +207,30 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}
 	if strings.Contains(logs, "s3cr3t") {
 		t.Error("the secret appears in the log")
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"512MiB", 512 << 20, true},
+		{"1GiB", 1 << 30, true},
+		{"1.5GB", 1_500_000_000, true},
+		{"300 MB", 300_000_000, true},
+		{"1048576", 1 << 20, true},
+		{"64KiB", 64 << 10, true},
+		{"", 0, false},
+		{"-1MiB", 0, false},
+		{"lots", 0, false},
+		{"1e30", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseBytes(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
 	}
 }

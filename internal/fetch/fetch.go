@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -193,6 +194,11 @@ func New(cfg Config) *Client {
 			if err := checkURL(req.URL); err != nil {
 				return fmt.Errorf("redirect: %w", err)
 			}
+			if !c.allow {
+				if err := checkHostName(req.URL.Hostname()); err != nil {
+					return fmt.Errorf("redirect: %w", err)
+				}
+			}
 			if c.preResolve {
 				return c.checkHost(req.Context(), req.URL.Hostname())
 			}
@@ -206,8 +212,10 @@ func newTransport(t *http.Transport, d *net.Dialer) *http.Transport {
 	t.Proxy = nil
 	t.DialContext = d.DialContext
 	t.DialTLSContext = nil
-	t.DialTLS = nil //nolint:staticcheck // must not bypass the checking dialer
-	t.Dial = nil    //nolint:staticcheck
+	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	t.DialTLS = nil
+	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	t.Dial = nil
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 15 * time.Second
 	t.MaxResponseHeaderBytes = 64 << 10
@@ -234,7 +242,7 @@ func checkURL(u *url.URL) error {
 		return fmt.Errorf("%w: scheme %q (only http and https)", ErrInvalidURL, u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return fmt.Errorf("%w: %q has no host", ErrInvalidURL, u.Redacted())
+		return fmt.Errorf("%w: %q has no host", ErrInvalidURL, Safe(u))
 	}
 	return nil
 }
@@ -247,6 +255,11 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	if !c.allow {
+		if err := checkHostName(u.Hostname()); err != nil {
+			return nil, fmt.Errorf("%s: %w", Safe(u), err)
+		}
+	}
 	if c.preResolve {
 		if err := c.checkHost(ctx, u.Hostname()); err != nil {
 			return nil, c.classify(ctx, u, err)
@@ -265,12 +278,12 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			return nil, fmt.Errorf("%w: %s: HTTP %s without a usable Location", ErrFetch, u.Redacted(), resp.Status)
+			return nil, fmt.Errorf("%w: %s: HTTP %s without a usable Location", ErrFetch, Safe(u), resp.Status)
 		}
-		return nil, fmt.Errorf("%w: %s: HTTP %s", ErrFetch, u.Redacted(), resp.Status)
+		return nil, fmt.Errorf("%w: %s: HTTP %s", ErrFetch, Safe(u), resp.Status)
 	}
 	if resp.ContentLength > c.maxBytes {
-		return nil, fmt.Errorf("%w: %s declares %d bytes, limit %d", ErrTooLarge, u.Redacted(), resp.ContentLength, c.maxBytes)
+		return nil, fmt.Errorf("%w: %s declares %d bytes, limit %d", ErrTooLarge, Safe(u), resp.ContentLength, c.maxBytes)
 	}
 	var buf []byte
 	if resp.ContentLength >= 0 {
@@ -279,7 +292,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, error) {
 	b, err := readLimited(resp.Body, c.maxBytes, buf)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+			return nil, fmt.Errorf("%s: %w", Safe(u), err)
 		}
 		return nil, c.classify(ctx, u, err)
 	}
@@ -290,15 +303,15 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, error) {
 func (c *Client) classify(ctx context.Context, u *url.URL, err error) error {
 	switch {
 	case errors.Is(err, ErrForbiddenURL), errors.Is(err, ErrInvalidURL), errors.Is(err, ErrTooLarge):
-		return fmt.Errorf("%s: %w", u.Redacted(), unwrapURLError(err))
+		return fmt.Errorf("%s: %w", Safe(u), unwrapURLError(err))
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("%w: %s: %w", ErrFetch, u.Redacted(), context.Canceled)
+		return fmt.Errorf("%w: %s: %w", ErrFetch, Safe(u), context.Canceled)
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
-		return fmt.Errorf("%w: %s (limit %v): %w", ErrFetchTimeout, u.Redacted(), c.timeout, context.DeadlineExceeded)
+		return fmt.Errorf("%w: %s (limit %v): %w", ErrFetchTimeout, Safe(u), c.timeout, context.DeadlineExceeded)
 	case errors.Is(err, ErrFetch):
-		return fmt.Errorf("%s: %w", u.Redacted(), unwrapURLError(err))
+		return fmt.Errorf("%s: %w", Safe(u), unwrapURLError(err))
 	}
-	return fmt.Errorf("%w: %s: %v", ErrFetch, u.Redacted(), unwrapURLError(err))
+	return fmt.Errorf("%w: %s: %v", ErrFetch, Safe(u), unwrapURLError(err))
 }
 
 func unwrapURLError(err error) error {
@@ -374,6 +387,10 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4 address
 	netip.MustParsePrefix("2001::/32"),       // Teredo
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated, still routed internally)
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible ::a.b.c.d (deprecated)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated ::ffff:0:a.b.c.d (SIIT)
 }
 
 // Public reports whether ip is a globally routable unicast address that a
@@ -394,4 +411,90 @@ func Public(ip netip.Addr) bool {
 		}
 	}
 	return true
+}
+
+// Safe is the URL as it may be logged: scheme, host and path, without
+// userinfo, query or fragment (pre-signed URLs carry their signature in the
+// query).
+func Safe(u *url.URL) string {
+	v := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return v.String()
+}
+
+// SafeString is Safe on a raw URL; "URL" when it does not parse.
+func SafeString(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "URL"
+	}
+	return Safe(u)
+}
+
+// checkHostName refuses, before any resolution, host names that mean this
+// machine or that resolvers read differently: "localhost" and *.localhost
+// (RFC 6761, trailing dot or not), and the legacy numeric forms of IPv4
+// (2130706433, 0x7f000001, 0177.0.0.1, 127.1) that inet_aton-style
+// resolvers accept but netip does not, which would otherwise escape the
+// address check and reach the resolver.
+func checkHostName(host string) error {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return fmt.Errorf("%w: %s", ErrForbiddenURL, host)
+	}
+	if ip, ok := legacyIPv4(h); ok {
+		if _, err := netip.ParseAddr(h); err == nil {
+			return nil // canonical dotted quad: judged by the address check
+		}
+		if !allowIP(ip) {
+			return fmt.Errorf("%w: %s means %s", ErrForbiddenURL, host, ip)
+		}
+		return fmt.Errorf("%w: numeric host %q is not a dotted-quad IPv4 address", ErrInvalidURL, host)
+	}
+	return nil
+}
+
+// legacyIPv4 parses the forms inet_aton accepts: 1 to 4 dot-separated
+// parts, each decimal, octal (leading 0) or hex (0x); the last part fills
+// the remaining bytes.
+func legacyIPv4(s string) (netip.Addr, bool) {
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		base := 10
+		switch {
+		case len(p) > 2 && (p[:2] == "0x"):
+			base, p = 16, p[2:]
+		case p == "0x":
+			p, base = "0", 10
+		case len(p) > 1 && p[0] == '0':
+			base, p = 8, p[1:]
+		}
+		if p == "" {
+			return netip.Addr{}, false
+		}
+		v, err := strconv.ParseUint(p, base, 32)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	var n uint64
+	last := len(vals) - 1
+	for i, v := range vals[:last] {
+		if v > 255 {
+			return netip.Addr{}, false
+		}
+		n |= v << (24 - 8*uint(i))
+	}
+	if vals[last] >= 1<<(8*uint(4-last)) {
+		return netip.Addr{}, false
+	}
+	n |= vals[last]
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), true
 }

@@ -152,6 +152,15 @@ func TestPublic(t *testing.T) {
 		{"::ffff:8.8.8.8", true},
 		{"64:ff9b::a00:1", false},
 		{"2002:7f00:1::", false},
+		{"fec0::1", false},                 // site-local
+		{"feff:ffff::1", false},            // still fec0::/10
+		{"::127.0.0.1", false},             // IPv4-compatible
+		{"::8.8.8.8", false},               // IPv4-compatible, even of a public address
+		{"::ffff:0:127.0.0.1", false},      // IPv4-translated
+		{"::ffff:0:8.8.8.8", false},        // IPv4-translated
+		{"192.88.99.1", false},             // 6to4 relay anycast
+		{"192.88.100.1", true},             // just outside it
+		{"2a00:1450:4001:82b::200e", true}, // a public IPv6 address
 	}
 	for _, tt := range tests {
 		if got := Public(netip.MustParseAddr(tt.ip)); got != tt.public {
@@ -311,6 +320,14 @@ func TestGetForbidden(t *testing.T) {
 		{"base *http.Transport", Config{Base: &http.Client{Transport: &http.Transport{}}}, srv.URL},
 		{"custom RoundTripper", Config{Base: custom}, srv.URL},
 		{"custom RoundTripper, name", Config{Base: custom}, "http://localhost:" + port + "/"},
+		// Numeric forms that inet_aton-style resolvers read as 127.0.0.1.
+		{"decimal IPv4", Config{}, "http://2130706433:" + port + "/"},
+		{"hex IPv4", Config{}, "http://0x7f000001:" + port + "/"},
+		{"octal IPv4", Config{}, "http://0177.0.0.1:" + port + "/"},
+		{"short IPv4", Config{}, "http://127.1:" + port + "/"},
+		{"localhost.", Config{}, "http://localhost.:" + port + "/"},
+		{"sub.localhost", Config{}, "http://a.localhost:" + port + "/"},
+		{"custom RoundTripper, decimal", Config{Base: custom}, "http://2130706433:" + port + "/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,5 +382,61 @@ func TestRedirectToForbidden(t *testing.T) {
 	b, err := New(Config{AllowPrivate: true}).Get(context.Background(), public.URL)
 	if err != nil || string(b) != "secret" {
 		t.Fatalf("AllowPrivate: %q, %v", b, err)
+	}
+}
+
+func TestLegacyIPv4(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // "" = not a numeric IPv4 form
+	}{
+		{"2130706433", "127.0.0.1"},
+		{"0x7f000001", "127.0.0.1"},
+		{"0177.0.0.1", "127.0.0.1"},
+		{"127.1", "127.0.0.1"},
+		{"127.0.1", "127.0.0.1"},
+		{"10.0x10.1", "10.16.0.1"},
+		{"8.8.8.8", "8.8.8.8"},
+		{"0", "0.0.0.0"},
+		{"example.com", ""},
+		{"1.2.3.4.5", ""},
+		{"256.1", ""},
+		{"4294967296", ""},
+		{"09.1.1.1", ""}, // 9 is not octal
+		{"1..1", ""},
+	}
+	for _, tt := range tests {
+		ip, ok := legacyIPv4(tt.in)
+		got := ""
+		if ok {
+			got = ip.String()
+		}
+		if got != tt.want {
+			t.Errorf("legacyIPv4(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// A public address in a legacy form is refused as an invalid URL (the
+	// resolver would read it one way and a reader of the log another).
+	if err := checkHostName("0x08080808"); !errors.Is(err, ErrInvalidURL) {
+		t.Errorf("0x08080808: %v, want ErrInvalidURL", err)
+	}
+	if err := checkHostName("8.8.8.8"); err != nil {
+		t.Errorf("8.8.8.8: %v", err)
+	}
+}
+
+func TestErrorsOmitQueryAndCredentials(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusForbidden) })
+	_, err := New(Config{AllowPrivate: true}).Get(context.Background(), srv.URL+"/a.jpg?X-Amz-Signature=SECRET#frag")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, s := range []string{"SECRET", "X-Amz", "frag"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error %q contains %q", err, s)
+		}
+	}
+	if got := SafeString("https://user:pw@h.example/p/a.jpg?sig=1#x"); got != "https://h.example/p/a.jpg" {
+		t.Errorf("SafeString = %q", got)
 	}
 }

@@ -2,7 +2,7 @@ package imageio
 
 import (
 	"bytes"
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -114,51 +114,42 @@ func Sniff(head []byte) (Format, error) {
 // dimensions against opts (nil = defaults), and applies the EXIF orientation
 // of JPEGs. See the package documentation for the steps and returned types.
 func Decode(data []byte, opts *Options) (img image.Image, f Format, err error) {
+	return DecodeContext(context.Background(), data, opts)
+}
+
+// DecodeContext is Decode stopped early when ctx is done: the decoder's
+// input is cut, so it returns ctx.Err() (wrapped) soon after. Pixel work
+// that follows the last read (a progressive JPEG's final conversion) is not
+// interrupted.
+func DecodeContext(ctx context.Context, data []byte, opts *Options) (img image.Image, f Format, err error) {
 	f, err = Sniff(data)
 	if err != nil {
 		return nil, "", err
 	}
-	maxPixels, maxSide := opts.limits()
-
-	// PNG's IHDR is at a fixed place: check it before image/png does, whose
-	// DecodeConfig refuses very large sizes on 32-bit platforms as a format
-	// error ("dimension overflow") rather than a size.
-	if f == PNG && len(data) >= 24 && string(data[12:16]) == "IHDR" {
-		w, h := uint64(binary.BigEndian.Uint32(data[16:])), uint64(binary.BigEndian.Uint32(data[20:]))
-		if w > uint64(maxSide) || h > uint64(maxSide) || w*h > uint64(maxPixels) {
-			return nil, "", fmt.Errorf("%w: %dx%d (limits: %d pixels, %d per side)", ErrImageTooLarge, w, h, maxPixels, maxSide)
-		}
-	}
-
-	var cfg image.Config
-	err = protect(func() (err error) {
-		if f == JPEG {
-			cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
-		} else {
-			cfg, err = png.DecodeConfig(bytes.NewReader(data))
-		}
-		return err
-	})
+	cfg, err := decodeConfig(data, f, opts)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %s header: %v", ErrCorruptImage, f, err)
+		return nil, "", err
 	}
 	w, h := int64(cfg.Width), int64(cfg.Height)
-	if w <= 0 || h <= 0 {
-		return nil, "", fmt.Errorf("%w: %s header gives %dx%d pixels", ErrCorruptImage, f, w, h)
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
 	}
-	if w > maxSide || h > maxSide || w*h > maxPixels {
-		return nil, "", fmt.Errorf("%w: %dx%d (limits: %d pixels, %d per side)", ErrImageTooLarge, w, h, maxPixels, maxSide)
-	}
-
+	r := ctxReader{ctx, bytes.NewReader(data)}
 	err = protect(func() (err error) {
 		if f == JPEG {
-			img, err = jpeg.Decode(bytes.NewReader(data))
+			img, err = jpeg.Decode(r)
 		} else {
-			img, err = png.Decode(bytes.NewReader(data))
+			img, err = png.Decode(r)
 		}
 		return err
 	})
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, "", cerr
+		}
+		if u := (jpeg.UnsupportedError("")); errors.As(err, &u) {
+			return nil, "", fmt.Errorf("%w: %s: %v", ErrUnsupportedFormat, f, err)
+		}
 		return nil, "", fmt.Errorf("%w: %s: %v", ErrCorruptImage, f, err)
 	}
 	if b := img.Bounds(); int64(b.Dx()) != w || int64(b.Dy()) != h {
