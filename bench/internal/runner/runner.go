@@ -19,8 +19,18 @@ import (
 )
 
 // ErrNoFace is wrapped by an EmbedFunc error when the image holds no face to
-// embed. Any other EmbedFunc error stops the run.
+// embed. Any other EmbedFunc error (an undecodable or refused image, say)
+// makes the image a failed image: its pairs are scored like a no-face pair
+// and its reason is kept in Scores.Failed. Only a cancelled context stops
+// the run.
 var ErrNoFace = errors.New("runner: no face found")
+
+// FailedImage is an image the pipeline refused (not JPEG/PNG, truncated,
+// unreadable, …), with the error's text.
+type FailedImage struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
 
 // NoFaceScore is the score given to a pair with a no-face image.
 const NoFaceScore = -1.0
@@ -37,8 +47,15 @@ type Scores struct {
 	NoFace []bool    // per pair: one of its images had no face
 	// NoFaceImages lists the distinct images without a face, sorted.
 	NoFaceImages []string
-	Images       int           // distinct images embedded
-	Elapsed      time.Duration // wall time of the embedding phase
+	// Failed lists the images the pipeline refused, sorted by path. Their
+	// pairs are flagged in NoFace too (scored NoFaceScore, never a match).
+	Failed []FailedImage
+	// ImagePaths and Embeddings give each distinct image's embedding (nil
+	// when it had no face or failed); filled by Run, not by ReadTSV.
+	ImagePaths []string
+	Embeddings [][]float32
+	Images     int           // distinct images embedded
+	Elapsed    time.Duration // wall time of the embedding phase
 }
 
 // Options tunes Run.
@@ -61,6 +78,7 @@ func Run(ctx context.Context, pairs []eval.Pair, embed EmbedFunc, opts *Options)
 	images := eval.Images(pairs)
 	embs := make([][]float32, len(images))
 	noFace := make([]bool, len(images))
+	failed := make([]string, len(images))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -81,8 +99,10 @@ func Run(ctx context.Context, pairs []eval.Pair, embed EmbedFunc, opts *Options)
 				switch {
 				case errors.Is(err, ErrNoFace):
 					noFace[i] = true
-				case err != nil:
+				case err != nil && ctx.Err() != nil:
 					errOnce.Do(func() { runErr = fmt.Errorf("%s: %w", images[i], err); cancel() })
+				case err != nil:
+					failed[i] = err.Error()
 				default:
 					embs[i] = e
 				}
@@ -112,16 +132,21 @@ feed:
 	for i, im := range images {
 		idx[im] = i
 	}
-	s := &Scores{Pairs: pairs, Cosine: make([]float64, len(pairs)), NoFace: make([]bool, len(pairs)), Images: len(images), Elapsed: time.Since(start)}
+	s := &Scores{Pairs: pairs, Cosine: make([]float64, len(pairs)), NoFace: make([]bool, len(pairs)), Images: len(images), Elapsed: time.Since(start),
+		ImagePaths: images, Embeddings: embs}
 	for i, im := range images {
-		if noFace[i] {
+		switch {
+		case noFace[i]:
 			s.NoFaceImages = append(s.NoFaceImages, im)
+		case failed[i] != "":
+			s.Failed = append(s.Failed, FailedImage{Path: im, Reason: failed[i]})
 		}
 	}
 	sort.Strings(s.NoFaceImages)
+	sort.Slice(s.Failed, func(i, j int) bool { return s.Failed[i].Path < s.Failed[j].Path })
 	for k, p := range pairs {
 		a, b := idx[p.A], idx[p.B]
-		if noFace[a] || noFace[b] {
+		if embs[a] == nil || embs[b] == nil {
 			s.Cosine[k], s.NoFace[k] = NoFaceScore, true
 			continue
 		}
@@ -207,6 +232,9 @@ func (s *Scores) WriteTSV(w io.Writer) error {
 	for _, im := range s.NoFaceImages {
 		nf[im] = true
 	}
+	for _, f := range s.Failed {
+		nf[f.Path] = true // a refused image: no face to compare either
+	}
 	fmt.Fprintln(bw, "# path1\tpath2\tsame\tfold\tcosine\tno_face")
 	for i, p := range s.Pairs {
 		flag := 0
@@ -274,4 +302,33 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 	}
 	sort.Strings(s.NoFaceImages)
 	return s, nil
+}
+
+// Pool joins the scores of several pair lists into one: image paths are
+// prefixed with the list's index ("0/…", "1/…") so that equal names in two
+// lists stay distinct images, and folds are renumbered so that each list's
+// folds stay apart. Per-image embeddings are not carried over.
+func Pool(lists []*Scores) *Scores {
+	out := &Scores{}
+	offset := 0
+	for i, s := range lists {
+		pre := strconv.Itoa(i) + "/"
+		top := 0
+		for k, p := range s.Pairs {
+			out.Pairs = append(out.Pairs, eval.Pair{A: pre + p.A, B: pre + p.B, Same: p.Same, Fold: p.Fold + offset})
+			out.Cosine = append(out.Cosine, s.Cosine[k])
+			out.NoFace = append(out.NoFace, s.NoFace[k])
+			top = max(top, p.Fold)
+		}
+		offset += top
+		for _, im := range s.NoFaceImages {
+			out.NoFaceImages = append(out.NoFaceImages, pre+im)
+		}
+		for _, f := range s.Failed {
+			out.Failed = append(out.Failed, FailedImage{Path: pre + f.Path, Reason: f.Reason})
+		}
+		out.Images += s.Images
+		out.Elapsed += s.Elapsed
+	}
+	return out
 }
