@@ -62,6 +62,10 @@ type Scores struct {
 type Options struct {
 	Workers  int       // parallel EmbedFunc calls; 0 = GOMAXPROCS
 	Progress io.Writer // progress bar destination (e.g. os.Stderr); nil = none
+	// Similarity scores two embeddings; nil = compare.Similarity, the score
+	// the facematch package calibrates (the cosine after the bundled
+	// normalisation).
+	Similarity func(a, b []float32) float64
 }
 
 // Run embeds every distinct image of pairs once with embed, in parallel, and
@@ -128,6 +132,10 @@ feed:
 		return nil, err
 	}
 
+	sim := opts.Similarity
+	if sim == nil {
+		sim = compare.Similarity
+	}
 	idx := make(map[string]int, len(images))
 	for i, im := range images {
 		idx[im] = i
@@ -150,9 +158,9 @@ feed:
 			s.Cosine[k], s.NoFace[k] = NoFaceScore, true
 			continue
 		}
-		c := compare.Cosine(embs[a], embs[b])
+		c := sim(embs[a], embs[b])
 		if math.IsNaN(c) {
-			return nil, fmt.Errorf("runner: pair %s / %s: embeddings of different lengths (%d, %d)", p.A, p.B, len(embs[a]), len(embs[b]))
+			return nil, fmt.Errorf("runner: pair %s / %s: no similarity for embeddings of %d and %d values", p.A, p.B, len(embs[a]), len(embs[b]))
 		}
 		s.Cosine[k] = c
 	}

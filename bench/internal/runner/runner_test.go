@@ -63,7 +63,7 @@ func TestRunAndEvaluate(t *testing.T) {
 	pairs, embs := synthetic()
 	var calls sync.Map
 	var bar bytes.Buffer
-	s, err := Run(context.Background(), pairs, fakeEmbed(embs, &calls), &Options{Workers: 4, Progress: &bar})
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, &calls), &Options{Similarity: compare.Cosine, Workers: 4, Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,11 @@ func TestRunAndEvaluate(t *testing.T) {
 
 func TestRunDeterministic(t *testing.T) {
 	pairs, embs := synthetic()
-	a, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Workers: 1})
+	a, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Workers: 7})
+	b, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRunErrors(t *testing.T) {
 		return fakeEmbed(embs, nil)(ctx, path)
 	}
 	// A refused image is a failed image with its reason, not the end of the run.
-	s, err := Run(context.Background(), pairs, embed, &Options{Workers: 3})
+	s, err := Run(context.Background(), pairs, embed, &Options{Similarity: compare.Cosine, Workers: 3})
 	if err != nil {
 		t.Fatalf("Run with a refused image: %v", err)
 	}
@@ -196,7 +196,7 @@ func TestRunErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, pairs, fakeEmbed(embs, nil), nil); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if _, err := Evaluate(&Scores{}, compare.Default); !errors.Is(err, eval.ErrInput) {
@@ -206,7 +206,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestScoresTSVRoundTrip(t *testing.T) {
 	pairs, embs := synthetic()
-	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), nil)
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestScoresTSVRoundTrip(t *testing.T) {
 
 func TestEmbeddingsRoundTripAndPool(t *testing.T) {
 	pairs, embs := synthetic()
-	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Workers: 2})
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
