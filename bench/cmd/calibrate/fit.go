@@ -41,7 +41,7 @@ func fitNormalizer(sets []*labelled, drop int) *compare.Normalizer {
 func describe(sets []*labelled, drop int, specs []string) compare.ModelSource {
 	src := compare.ModelSource{
 		Normalization: "none: the raw cosine",
-		Command:       "go run ./bench/cmd/calibrate --set " + strings.Join(specs, " --set ") + fmt.Sprintf(" --drop %d --write", drop),
+		Command:       "embeddings from go run ./bench/cmd/lfw --data DIR --pairs LIST --embeddings FILE (per set), then go run ./bench/cmd/calibrate --set " + strings.Join(specs, " --set ") + fmt.Sprintf(" --drop %d --write", drop),
 	}
 	if drop >= 0 {
 		src.Normalization = fmt.Sprintf("set-balanced centring (mean of the per-set mean embeddings), then the %d leading principal direction(s) of the set-balanced covariance removed, re-normalised", drop)
