@@ -1,9 +1,15 @@
 package compare
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/facematch/facematch/internal/sharedtest"
 )
 
 func TestNormalizerApplyAndSimilarity(t *testing.T) {
@@ -99,5 +105,53 @@ func TestDefaultModel(t *testing.T) {
 	}
 	if s1, s2 := Similarity(a, b), Similarity(a, b); s1 != s2 || math.IsNaN(s1) {
 		t.Errorf("Similarity %v then %v", s1, s2)
+	}
+}
+
+// TestDefaultModelOnGoldenEmbeddings scores the reference embeddings of the
+// golden LFW crops (flip TTA, as the library embeds) with Similarity and
+// Default: every pair of one person's crops passes the default threshold,
+// every pair of two people fails even the lowest one.
+func TestDefaultModelOnGoldenEmbeddings(t *testing.T) {
+	dir := sharedtest.Path(t, "golden", "mobilefacenet")
+	files, err := filepath.Glob(filepath.Join(dir, "*_[0-9][0-9][0-9][0-9].json"))
+	if err != nil || len(files) < 4 {
+		t.Skipf("golden embeddings: %d files, %v", len(files), err)
+	}
+	type golden struct {
+		Emb []float32 `json:"flip_tta_l2normalized"`
+	}
+	embs := map[string][]float32{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g golden
+		if err := json.Unmarshal(data, &g); err != nil || len(g.Emb) != 192 {
+			t.Fatalf("%s: %v (%d values)", f, err, len(g.Emb))
+		}
+		embs[strings.TrimSuffix(filepath.Base(f), ".json")] = g.Emb
+	}
+	person := func(name string) string { return name[:len(name)-5] }
+	genuine := 0
+	for a, ea := range embs {
+		for b, eb := range embs {
+			if a >= b {
+				continue
+			}
+			p := Default.Percentage(Similarity(ea, eb))
+			if person(a) == person(b) {
+				genuine++
+				if p/100 < DefaultThreshold {
+					t.Errorf("%s / %s (same person): %.2f%%, below the default threshold", a, b, p)
+				}
+			} else if p/100 >= MinThreshold {
+				t.Errorf("%s / %s (two people): %.2f%%, passes the lowest threshold", a, b, p)
+			}
+		}
+	}
+	if genuine == 0 {
+		t.Error("no genuine golden pair")
 	}
 }
