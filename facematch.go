@@ -397,8 +397,9 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 	return vec, nil
 }
 
-// Percentage maps a cosine similarity to the Matcher's calibrated match
-// confidence in [0, 100].
+// Percentage maps a similarity to the Matcher's calibrated match confidence
+// in [0, 100]. For two embeddings from Embed, pass compare.Similarity(a, b)
+// (the cosine after the bundled normalisation), not the raw cosine.
 func (m *Matcher) Percentage(cosine float64) float64 { return m.cal.Percentage(cosine) }
 
 func recoverInternal(err *error) {
