@@ -172,10 +172,20 @@ type scored struct {
 	score  []float64
 	same   []bool
 	noFace []bool
+	fold   []int
 }
 
 func (s *scored) add(sc float64, same, noFace bool) {
 	s.score, s.same, s.noFace = append(s.score, sc), append(s.same, same), append(s.noFace, noFace)
+}
+
+// foldPairs wraps fold numbers as pairs for eval.Folds.
+func foldPairs(folds []int) []eval.Pair {
+	out := make([]eval.Pair, len(folds))
+	for i, f := range folds {
+		out[i].Fold = f
+	}
+	return out
 }
 
 // scorePairs scores the pairs of s for which keep holds with sc.
@@ -199,6 +209,7 @@ func scorePairs(s *labelled, sc scorer, keep func(p eval.Pair) bool, out *scored
 		}
 		a, okA := prep(p.A)
 		b, okB := prep(p.B)
+		out.fold = append(out.fold, p.Fold)
 		if !okA || !okB {
 			out.add(noFaceScore, p.Same, true)
 			continue
@@ -314,6 +325,11 @@ func writeProtocol(w io.Writer, names []string, label string, sc map[string]*sco
 		}
 		auc, _ := eval.AUC(fs, fl)
 		fmt.Fprintf(w, " %s AUC %.4f (%d pairs with both faces)", n, auc, len(fs))
+		if folds := sc[n].fold; len(eval.Folds(foldPairs(folds))) > 1 {
+			if kf, err := eval.KFold(sc[n].score, sc[n].same, folds); err == nil {
+				fmt.Fprintf(w, " %d-fold accuracy %.2f %%", len(kf.Folds), 100*kf.Mean)
+			}
+		}
 	}
 	fmt.Fprintln(w)
 	if lfw == nil {

@@ -257,6 +257,20 @@ func variants() []variant {
 			return func(v []float64) prepared { return plain(project(v, mu, dirs)) }
 		}})
 	}
+	for _, a := range []float64{0.5, 0.75, 0.9} {
+		vs = append(vs, variant{name: "centre + shrink top PC to " + strconv.FormatFloat(1-a, 'g', -1, 64), fit: func(t []image) scorer {
+			mu := balancedMean(t)
+			dirs := topDirections(balancedCov(t, mu), 1)
+			return func(v []float64) prepared {
+				x := sub(v, mu)
+				p := dot(x, dirs[0])
+				for i := range x {
+					x[i] -= a * p * dirs[0][i]
+				}
+				return plain(unit(x))
+			}
+		}})
+	}
 	vs = append(vs, variant{name: "centre + within-class whitening", fit: func(t []image) scorer {
 		mu := balancedMean(t)
 		w := withinClassWhitening(t, 0.5)
