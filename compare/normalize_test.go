@@ -45,6 +45,14 @@ func TestNormalizerApplyAndSimilarity(t *testing.T) {
 	if v := n2.Apply(nil, []float32{1}); v != nil {
 		t.Errorf("Apply of wrong length = %v, want nil", v)
 	}
+	// Similarity agrees with the cosine of the mapped vectors and never
+	// allocates.
+	if s, c := n.Similarity(a, []float32{0.2, 0.3, 0.9}), Cosine(n.Apply(nil, a), n.Apply(nil, []float32{0.2, 0.3, 0.9})); math.Abs(s-c) > 1e-6 {
+		t.Errorf("Similarity %v, cosine of Apply %v", s, c)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { n.Similarity(a, b) }); allocs != 0 {
+		t.Errorf("Similarity allocates %v times", allocs)
+	}
 	// Apply reuses dst and never allocates when it has room.
 	buf := make([]float32, 0, 3)
 	if allocs := testing.AllocsPerRun(100, func() { n.Apply(buf, a) }); allocs != 0 {
@@ -105,6 +113,9 @@ func TestDefaultModel(t *testing.T) {
 	}
 	if s1, s2 := Similarity(a, b), Similarity(a, b); s1 != s2 || math.IsNaN(s1) {
 		t.Errorf("Similarity %v then %v", s1, s2)
+	}
+	if s, c := Similarity(a, b), Cosine(n.Apply(nil, a), n.Apply(nil, b)); math.Abs(s-c) > 1e-6 {
+		t.Errorf("Similarity %v, cosine of Apply %v", s, c)
 	}
 }
 
