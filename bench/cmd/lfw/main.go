@@ -225,7 +225,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return lists[0].WriteText(stdout)
 	}
-	pooled, err := runner.Evaluate(runner.Pool(all), compare.Default)
+	var names []string
+	for _, l := range lists {
+		names = append(names, l.Name)
+	}
+	pooled, err := runner.Evaluate(runner.Pool(all, names), compare.Default)
 	if err != nil {
 		return fmt.Errorf("pooled lists: %w", err)
 	}

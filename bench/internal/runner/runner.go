@@ -313,14 +313,20 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 }
 
 // Pool joins the scores of several pair lists into one: image paths are
-// prefixed with the list's index ("0/…", "1/…") so that equal names in two
-// lists stay distinct images, and folds are renumbered so that each list's
-// folds stay apart. Per-image embeddings are not carried over.
-func Pool(lists []*Scores) *Scores {
+// prefixed with the list's name ("lfw/…"; its index "0/…" when names is nil
+// or a name repeats) so that equal paths in two lists stay distinct images,
+// and folds are renumbered so that each list's folds stay apart. Per-image
+// embeddings are not carried over.
+func Pool(lists []*Scores, names []string) *Scores {
 	out := &Scores{}
 	offset := 0
+	seen := map[string]bool{}
 	for i, s := range lists {
 		pre := strconv.Itoa(i) + "/"
+		if i < len(names) && names[i] != "" && !seen[names[i]] {
+			pre = names[i] + "/"
+			seen[names[i]] = true
+		}
 		top := 0
 		for k, p := range s.Pairs {
 			out.Pairs = append(out.Pairs, eval.Pair{A: pre + p.A, B: pre + p.B, Same: p.Same, Fold: p.Fold + offset})

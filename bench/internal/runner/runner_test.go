@@ -272,11 +272,11 @@ func TestEmbeddingsRoundTripAndPool(t *testing.T) {
 		t.Errorf("WriteEmbeddings without embeddings: err = %v", err)
 	}
 
-	p := Pool([]*Scores{s, s})
+	p := Pool([]*Scores{s, s}, []string{"a", "a"})
 	if len(p.Pairs) != 2*len(s.Pairs) || p.Images != 2*s.Images || len(p.NoFaceImages) != 2 {
 		t.Fatalf("pooled: %d pairs, %d images, %d no-face images", len(p.Pairs), p.Images, len(p.NoFaceImages))
 	}
-	if len(eval.Folds(p.Pairs)) != 20 || p.Pairs[len(s.Pairs)].A[:2] != "1/" {
-		t.Errorf("pooled folds %v, first pair of list 2 %q: want 20 folds and a 1/ prefix", eval.Folds(p.Pairs), p.Pairs[len(s.Pairs)].A)
+	if len(eval.Folds(p.Pairs)) != 20 || p.Pairs[0].A[:2] != "a/" || p.Pairs[len(s.Pairs)].A[:2] != "1/" {
+		t.Errorf("pooled folds %v, pairs %q and %q: want 20 folds, an a/ prefix, then 1/ for the repeated name", eval.Folds(p.Pairs), p.Pairs[0].A, p.Pairs[len(s.Pairs)].A)
 	}
 }
