@@ -151,6 +151,9 @@ func (c *config) lists() int {
 	return max(1, len(c.pairs), len(c.data))
 }
 
+// scoring says what the per-pair "cosine" of a pipeline run is.
+const scoring = "compare.Similarity: the cosine after the bundled score normalisation (weights/calibration.json)"
+
 // listReport is one pair list's report in the JSON of a several-list run.
 type listReport struct {
 	Name  string `json:"name"`
@@ -209,6 +212,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rep.Landmarks, rep.Flip = desc, !c.noFlip
 		if len(c.fromScores) == 0 {
 			rep.Pick = c.pick
+			rep.Scoring = scoring
 		}
 		if i == 0 && c.roc != "" {
 			if err := c.plot(rep, desc); err != nil {

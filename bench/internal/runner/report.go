@@ -49,6 +49,7 @@ type Report struct {
 	Seconds               float64               `json:"seconds,omitempty"`
 	ImagesPerSecond       float64               `json:"images_per_second,omitempty"`
 	Landmarks             string                `json:"landmarks,omitempty"` // "detector" or the reference file
+	Scoring               string                `json:"scoring,omitempty"`   // what the per-pair "cosine" is
 	Flip                  bool                  `json:"flip"`
 	Pick                  string                `json:"pick,omitempty"`
 	SingleFoldCaution     string                `json:"note,omitempty"`
@@ -180,6 +181,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.NoFacePairs > 0 && r.FacesFoundPairs > 0 {
 		fmt.Fprintf(&b, "faces found      %d pairs: accuracy %.2f%% ± %.2f (diagnostic: detection misses left out)\n",
 			r.FacesFoundPairs, 100*r.FacesFoundAccuracy, 100*r.FacesFoundAccuracyStd)
+	}
+	if r.Scoring != "" {
+		fmt.Fprintf(&b, "scores           %s\n", r.Scoring)
 	}
 	fmt.Fprintf(&b, "calibration      percentage = 100/(1+exp(-(%.6g*cos %+.6g)))\n", r.CalibrationModel.A, r.CalibrationModel.B)
 	b.WriteString("  threshold   cosine    FAR (false accepts)        FRR (false rejects)\n")
