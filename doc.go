@@ -36,8 +36,8 @@
 //
 // # Percentage and threshold
 //
-// Result.Similarity is the raw cosine similarity of the two embeddings;
-// Result.Percentage maps it through a logistic calibration (see package
+// Result.Similarity is the cosine similarity of the two embeddings after the
+// bundled score normalisation (compare.Similarity); Result.Percentage maps it through a logistic calibration (see package
 // compare) to a confidence in [0, 100], and
 //
 //	Match = Percentage/100 >= Threshold

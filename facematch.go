@@ -142,7 +142,9 @@ type Result struct {
 	Match bool
 	// Percentage is the calibrated match confidence in [0, 100].
 	Percentage float64
-	// Similarity is the raw cosine similarity of the two face embeddings.
+	// Similarity is the cosine similarity of the two face embeddings after
+	// the bundled score normalisation (compare.Similarity): the score the
+	// calibration maps to Percentage.
 	Similarity float64
 	// Threshold is the threshold that was applied.
 	Threshold float64
@@ -246,7 +248,7 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	ref := embs[0][0].vec
 	best := math.Inf(-1)
 	for _, e := range embs[1] {
-		if c := compare.Cosine(ref, e.vec); c > best {
+		if c := compare.Similarity(ref, e.vec); c > best {
 			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
 	}
@@ -409,8 +411,9 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 	return vec, nil
 }
 
-// Percentage maps a cosine similarity to the Matcher's calibrated match
-// confidence in [0, 100].
+// Percentage maps a similarity to the Matcher's calibrated match confidence
+// in [0, 100]. For two embeddings from Embed, pass compare.Similarity(a, b)
+// (the cosine after the bundled normalisation), not the raw cosine.
 func (m *Matcher) Percentage(cosine float64) float64 { return m.cal.Percentage(cosine) }
 
 func recoverInternal(err *error) {

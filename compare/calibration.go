@@ -11,40 +11,14 @@ import "math"
 // percentage are thresholds on the cosine (see Calibration.Cosine).
 type Calibration struct{ A, B float64 }
 
-// Default is the calibration used when none is given. It was fitted on the
-// 6000 LFW pairs of ../shared/datasets/lfw/pairs.txt scored end to end by
-// this module's own pipeline (decode → detect → align → embed with flip
-// TTA; nothing taken from the dataset's alignment):
-//
-//	go run ./bench/cmd/lfw --scores /tmp/lfw-scores.tsv
-//	go run ./compare/internal/fitcal /tmp/lfw-scores.tsv
-//
-// fitcal anchors the curve so that 70 % — the default threshold — falls at
-// the cosine where 0.1 % of the impostor pairs are accepted
-// (CosineAtFAR(cos, same, 0.001) = 0.4284) and fits the slope by logistic
-// regression (FitAnchored) on the 5991 pairs where both images had a face
-// (scores of the pipeline at commit d4d7d2c with one ONet pass per face, as
-// committed next).
-// On LFW (all 6000 pairs; a pair with an image where no face was found
-// counts as rejected):
-//
-//	threshold  cosine ≥  FAR (impostors accepted)  FRR (genuine rejected)
-//	0.70       0.4284    0.100 % (3 / 3000)         1.90 % (57 / 3000)
-//	0.80       0.4550    0.067 % (2 / 3000)         2.53 % (76 / 3000)
-//	0.90       0.4951    0.000 % (0 / 3000)         3.70 % (111 / 3000)
-//	0.95       0.5320    0.000 % (0 / 3000)         4.90 % (147 / 3000)
-//
-// 6 of the 57 rejected genuine pairs at 0.70 are pairs where the detector
-// found no face in one image (5 of the 7701 images). With the reference
-// 68-point landmarks instead of the detector (bench/cmd/lfw --landmarks),
-// the same anchoring gives cosine 0.4417 and FRR 1.93 % at FAR 0.100 %,
-// so the end-to-end pipeline (pigo boxes, ONet landmarks) does as well as
-// the reference alignment at this operating point. compare/CALIBRATION.md has the full
-// record.
-var Default = Calibration{
-	A: 20.25245550631047,
-	B: -7.829365233453379,
-}
+// Default is the calibration used when none is given: the Calibration of
+// DefaultModel (weights/calibration.json). It maps Similarity — the cosine
+// after DefaultNormalizer — not the raw Cosine. It was anchored and fitted
+// on pooled pairs of LFW, ORL and kpop13 scored end to end by this module's
+// own pipeline, and is rebuilt with one command from per-image embeddings
+// (bench/cmd/calibrate); compare/CALIBRATION.md has the record and the
+// false-accept rate of every set at each threshold.
+var Default = DefaultModel.Calibration
 
 // Percentage returns the match confidence in [0, 100] for cosine cos. It is
 // NaN when cos is NaN.

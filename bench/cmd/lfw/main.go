@@ -13,13 +13,20 @@
 //	--data DIR         dataset folder (default ../shared/datasets/lfw beside the module)
 //	--pairs FILE       LFW pairs.txt or a TSV path1<TAB>path2<TAB>same(0|1)[<TAB>fold]
 //	                   with paths relative to --data (default DIR/pairs.txt)
+//	                   Both repeat: several lists in one call, the i-th --pairs read
+//	                   from the i-th --data (or from the only one given).
 //	--folds N          evaluate only the first N folds (0 = all)
 //	--json             print one JSON object instead of the text report
 //	--roc OUT.png      draw the ROC curve with gonum/plot
 //	--roc-compare FILE also draw the ROC of this scores file (e.g. a --landmarks run), dashed
 //	--scores OUT.tsv   write path1, path2, same, fold, cosine, no_face per pair (no_face:
-//	                   0, or 1/2/3 when image 1/image 2/both had no face; cosine is then -1)
-//	--from-scores FILE evaluate a scores file written by --scores instead of running the pipeline
+//	                   0, or 1/2/3 when image 1/image 2/both had no face; cosine is then -1);
+//	                   once per list
+//	--embeddings OUT   write each image's embedding (path, ok|no_face|failed, vector),
+//	                   once per list: what bench/cmd/calibrate refits the score
+//	                   normalisation and the calibration from
+//	--from-scores FILE evaluate a scores file written by --scores instead of running the
+//	                   pipeline (repeatable)
 //	--landmarks FILE   use reference landmarks (JSON lines: id, box, points) instead of detection
 //	--pick RULE        center (default; the face LFW labels) or largest, among several faces
 //	--no-flip          embed without horizontal-flip test-time augmentation
@@ -30,6 +37,17 @@
 // of images where no face was found (their pairs score cosine -1 — never a
 // match — and are never dropped), and FAR/FRR at the thresholds 0.70, 0.80,
 // 0.90 and 0.95 on the calibrated percentage of compare.Default.
+//
+// An image the pipeline refuses (a BMP named .jpg, a truncated file…) is a
+// failed image: its pairs count like no-face pairs and the report lists it
+// with its reason (JSON "failed", "failed_images"); only an interrupt stops
+// the run.
+//
+// With one list, --json prints that list's report (keys accuracy,
+// tar_at_far_1e-3, no_face, calibration, …). With several, it prints
+// {"lists": [{"name", "data", "pairs_file", <report keys>}, …], "pooled":
+// <report>}, and the text form ends with the FAR/FRR of every list side by
+// side at each threshold: how far the threshold's meaning varies.
 //
 // The per-pair scores (--scores) are what compare.Fit refits the calibration
 // from (leave out the rows with no_face != 0: their -1 is a verdict, not a
@@ -50,6 +68,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/facematch/facematch/bench/internal/eval"
 	"github.com/facematch/facematch/bench/internal/pipeline"
@@ -70,23 +89,31 @@ func main() {
 }
 
 type config struct {
-	data, pairs, roc, rocCompare, scores, fromScores, landmarks, pick string
-	folds, workers                                                    int
-	json, noFlip                                                      bool
+	data, pairs, scores, embeddings, fromScores stringList
+	roc, rocCompare, landmarks, pick            string
+	folds, workers                              int
+	json, noFlip                                bool
 }
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("lfw", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.data, "data", "", "dataset folder (default ../shared/datasets/lfw beside the module)")
-	fs.StringVar(&c.pairs, "pairs", "", "pair list: LFW pairs.txt or TSV path1<TAB>path2<TAB>same[<TAB>fold] (default DATA/pairs.txt)")
+	fs.Var(&c.data, "data", "dataset folder (default ../shared/datasets/lfw beside the module); repeat it to give each --pairs list its own")
+	fs.Var(&c.pairs, "pairs", "pair list: LFW pairs.txt or TSV path1<TAB>path2<TAB>same[<TAB>fold] (default DATA/pairs.txt); repeatable")
 	fs.IntVar(&c.folds, "folds", 0, "evaluate only the first N folds (0 = all)")
 	fs.BoolVar(&c.json, "json", false, "print one JSON object")
-	fs.StringVar(&c.roc, "roc", "", "write a ROC plot to this PNG file")
+	fs.StringVar(&c.roc, "roc", "", "write a ROC plot to this PNG file (first list)")
 	fs.StringVar(&c.rocCompare, "roc-compare", "", "scores TSV whose ROC is drawn beside this run's (with --roc)")
-	fs.StringVar(&c.scores, "scores", "", "write per-pair scores (TSV) to this file")
-	fs.StringVar(&c.fromScores, "from-scores", "", "evaluate this scores TSV instead of running the pipeline")
+	fs.Var(&c.scores, "scores", "write per-pair scores (TSV) to this file; once per list")
+	fs.Var(&c.embeddings, "embeddings", "write per-image embeddings (TSV, for bench/cmd/calibrate) to this file; once per list")
+	fs.Var(&c.fromScores, "from-scores", "evaluate this scores TSV instead of running the pipeline; repeatable")
 	fs.StringVar(&c.landmarks, "landmarks", "", "reference landmarks (JSON lines) used instead of detection")
 	fs.StringVar(&c.pick, "pick", pipeline.PickCenter, "face to use when several are found: center or largest")
 	fs.BoolVar(&c.noFlip, "no-flip", false, "disable horizontal-flip test-time augmentation")
@@ -100,7 +127,47 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.folds < 0 || c.workers < 1 {
 		return nil, fmt.Errorf("--folds must be >= 0 and --workers >= 1")
 	}
+	if len(c.fromScores) > 0 && (len(c.pairs) > 0 || len(c.data) > 0 || len(c.embeddings) > 0) {
+		return nil, fmt.Errorf("--from-scores evaluates scores files: --data, --pairs and --embeddings do not apply")
+	}
+	n := c.lists()
+	if len(c.data) > 1 && len(c.pairs) > 1 && len(c.data) != len(c.pairs) {
+		return nil, fmt.Errorf("%d --data folders for %d --pairs lists: give one folder, or one per list", len(c.data), len(c.pairs))
+	}
+	if len(c.scores) > 0 && len(c.scores) != n {
+		return nil, fmt.Errorf("%d --scores files for %d lists: give one per list", len(c.scores), n)
+	}
+	if len(c.embeddings) > 0 && len(c.embeddings) != n {
+		return nil, fmt.Errorf("%d --embeddings files for %d lists: give one per list", len(c.embeddings), n)
+	}
 	return c, nil
+}
+
+// lists is the number of pair lists the call evaluates.
+func (c *config) lists() int {
+	if len(c.fromScores) > 0 {
+		return len(c.fromScores)
+	}
+	return max(1, len(c.pairs), len(c.data))
+}
+
+// scoring says what the per-pair "cosine" of a pipeline run is.
+const scoring = "compare.Similarity: the cosine after the bundled score normalisation (weights/calibration.json)"
+
+// listReport is one pair list's report in the JSON of a several-list run.
+type listReport struct {
+	Name  string `json:"name"`
+	Data  string `json:"data,omitempty"`
+	Pairs string `json:"pairs_file"`
+	*runner.Report
+}
+
+// multiReport is the JSON of a run over several pair lists: one report per
+// list, and the pairs of all lists pooled (its accuracy uses the lists'
+// folds, renumbered apart).
+type multiReport struct {
+	Lists  []listReport   `json:"lists"`
+	Pooled *runner.Report `json:"pooled"`
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,87 +175,175 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var scores *runner.Scores
-	desc := ""
-	if c.fromScores != "" {
-		if scores, err = readScores(c.fromScores, c.folds); err != nil {
-			return err
-		}
-		desc = "scores from " + c.fromScores
-	} else {
-		if c.data == "" {
-			if sh := sharedtest.Find(); sh != "" {
-				c.data = filepath.Join(sh, "datasets", "lfw")
-			} else {
-				return fmt.Errorf("--data is required (no ../shared beside the module)")
-			}
-		}
-		if c.pairs == "" {
-			c.pairs = filepath.Join(c.data, "pairs.txt")
-		}
-		pairs, err := eval.ReadPairs(c.pairs)
-		if err != nil {
-			return err
-		}
-		pairs = eval.FirstFolds(pairs, c.folds)
-		opts := &pipeline.Options{Pick: c.pick, DisableFlip: c.noFlip, Embedders: c.workers}
-		desc = "detector"
-		if c.landmarks != "" {
-			if opts.Landmarks, err = pipeline.LoadLandmarks(c.landmarks, c.data); err != nil {
+	n := c.lists()
+	var (
+		all   []*runner.Scores
+		lists []listReport
+	)
+	for i := 0; i < n; i++ {
+		var scores *runner.Scores
+		var lr listReport
+		desc := ""
+		if len(c.fromScores) > 0 {
+			if scores, err = readScores(c.fromScores[i], c.folds); err != nil {
 				return err
 			}
-			desc = "reference landmarks " + filepath.Base(c.landmarks)
+			desc = "scores from " + c.fromScores[i]
+			lr.Pairs, lr.Name = c.fromScores[i], strings.TrimSuffix(filepath.Base(c.fromScores[i]), filepath.Ext(c.fromScores[i]))
+		} else {
+			if scores, desc, err = c.runList(ctx, i, &lr, stderr); err != nil {
+				return err
+			}
+			if len(c.scores) > 0 {
+				if err := writeFile(c.scores[i], scores.WriteTSV); err != nil {
+					return err
+				}
+			}
+			if len(c.embeddings) > 0 {
+				if err := writeFile(c.embeddings[i], scores.WriteEmbeddings); err != nil {
+					return err
+				}
+			}
 		}
-		pl, err := pipeline.New(c.data, opts)
+		rep, err := runner.Evaluate(scores, compare.Default)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", lr.Pairs, err)
 		}
-		fmt.Fprintf(stderr, "lfw: %d pairs, %d images, %d workers, landmarks: %s\n", len(pairs), len(eval.Images(pairs)), c.workers, desc)
-		if scores, err = runner.Run(ctx, pairs, pl.Embed, &runner.Options{Workers: c.workers, Progress: stderr}); err != nil {
-			return err
+		rep.Landmarks, rep.Flip = desc, !c.noFlip
+		if len(c.fromScores) == 0 {
+			rep.Pick = c.pick
+			rep.Scoring = scoring
 		}
+		if i == 0 && c.roc != "" {
+			if err := c.plot(rep, desc); err != nil {
+				return err
+			}
+		}
+		lr.Report = rep
+		lists = append(lists, lr)
+		all = append(all, scores)
 	}
-	if c.scores != "" {
-		if err := writeFile(c.scores, scores.WriteTSV); err != nil {
-			return err
+	if n == 1 {
+		if c.json {
+			return writeJSON(stdout, lists[0].Report)
 		}
+		return lists[0].WriteText(stdout)
 	}
-	rep, err := runner.Evaluate(scores, compare.Default)
+	var names []string
+	for _, l := range lists {
+		names = append(names, l.Name)
+	}
+	pooled, err := runner.Evaluate(runner.Pool(all, names), compare.Default)
 	if err != nil {
+		return fmt.Errorf("pooled lists: %w", err)
+	}
+	pooled.Landmarks = "pooled lists"
+	if c.json {
+		return writeJSON(stdout, &multiReport{Lists: lists, Pooled: pooled})
+	}
+	for _, l := range lists {
+		fmt.Fprintf(stdout, "== %s (%s)\n", l.Name, l.Pairs)
+		if err := l.WriteText(stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "== pooled: %d lists\n", n)
+	if err := pooled.WriteText(stdout); err != nil {
 		return err
 	}
-	rep.Landmarks, rep.Flip = desc, !c.noFlip
-	if c.fromScores == "" {
-		rep.Pick = c.pick
+	return writeFARTable(stdout, lists)
+}
+
+// runList runs the pipeline over pair list i.
+func (c *config) runList(ctx context.Context, i int, lr *listReport, stderr io.Writer) (*runner.Scores, string, error) {
+	data := ""
+	switch {
+	case len(c.data) == 1:
+		data = c.data[0]
+	case i < len(c.data):
+		data = c.data[i]
+	default:
+		sh := sharedtest.Find()
+		if sh == "" {
+			return nil, "", fmt.Errorf("--data is required (no ../shared beside the module)")
+		}
+		data = filepath.Join(sh, "datasets", "lfw")
 	}
-	if c.roc != "" {
-		title := "LFW, " + desc
-		if c.landmarks == "" && c.fromScores == "" {
-			title = "LFW end to end"
+	pairsFile := filepath.Join(data, "pairs.txt")
+	if i < len(c.pairs) {
+		pairsFile = c.pairs[i]
+	}
+	lr.Name, lr.Data, lr.Pairs = filepath.Base(filepath.Clean(data)), data, pairsFile
+	pairs, err := eval.ReadPairs(pairsFile)
+	if err != nil {
+		return nil, "", err
+	}
+	pairs = eval.FirstFolds(pairs, c.folds)
+	opts := &pipeline.Options{Pick: c.pick, DisableFlip: c.noFlip, Embedders: c.workers}
+	desc := "detector"
+	if c.landmarks != "" {
+		if opts.Landmarks, err = pipeline.LoadLandmarks(c.landmarks, data); err != nil {
+			return nil, "", err
 		}
-		var others []*runner.Report
-		var labels []string
-		if c.rocCompare != "" {
-			o, err := readScores(c.rocCompare, c.folds)
-			if err != nil {
-				return err
-			}
-			orep, err := runner.Evaluate(o, compare.Default)
-			if err != nil {
-				return err
-			}
-			others, labels = append(others, orep), append(labels, filepath.Base(c.rocCompare))
-		}
-		if err := rep.PlotROC(c.roc, title, others, labels); err != nil {
+		desc = "reference landmarks " + filepath.Base(c.landmarks)
+	}
+	pl, err := pipeline.New(data, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	fmt.Fprintf(stderr, "lfw: %s: %d pairs, %d images, %d workers, landmarks: %s\n", pairsFile, len(pairs), len(eval.Images(pairs)), c.workers, desc)
+	s, err := runner.Run(ctx, pairs, pl.Embed, &runner.Options{Workers: c.workers, Progress: stderr})
+	return s, desc, err
+}
+
+// plot draws the ROC of rep (and of --roc-compare) to --roc.
+func (c *config) plot(rep *runner.Report, desc string) error {
+	title := "LFW, " + desc
+	if c.landmarks == "" && len(c.fromScores) == 0 {
+		title = "LFW end to end"
+	}
+	var others []*runner.Report
+	var labels []string
+	if c.rocCompare != "" {
+		o, err := readScores(c.rocCompare, c.folds)
+		if err != nil {
 			return err
 		}
+		orep, err := runner.Evaluate(o, compare.Default)
+		if err != nil {
+			return err
+		}
+		others, labels = append(others, orep), append(labels, filepath.Base(c.rocCompare))
 	}
-	if c.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+	return rep.PlotROC(c.roc, title, others, labels)
+}
+
+// writeFARTable prints, per threshold, the false accepts and rejects of
+// every list side by side: how far the threshold's meaning varies.
+func writeFARTable(w io.Writer, lists []listReport) error {
+	var b strings.Builder
+	b.WriteString("per list         FAR / FRR at each threshold\n  threshold")
+	for _, l := range lists {
+		fmt.Fprintf(&b, "  %-22s", l.Name)
 	}
-	return rep.WriteText(stdout)
+	b.WriteString("\n")
+	for k, t := range eval.CalibrationThresholds {
+		fmt.Fprintf(&b, "  %.2f     ", t)
+		for _, l := range lists {
+			r := l.Calibration[k]
+			fmt.Fprintf(&b, "  %7.3f%% / %7.3f%%    ", 100*r.FAR, 100*r.FRR)
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // readScores reads a scores TSV and keeps its first n folds (0 = all).

@@ -28,7 +28,7 @@ func Example() {
 		}
 		return nil, runner.ErrNoFace
 	}
-	scores, err := runner.Run(context.Background(), pairs, embed, &runner.Options{Workers: 2})
+	scores, err := runner.Run(context.Background(), pairs, embed, &runner.Options{Workers: 2, Similarity: compare.Cosine})
 	if err != nil {
 		panic(err)
 	}

@@ -33,6 +33,11 @@ type Report struct {
 	NoFacePairs   int      `json:"no_face_pairs"`
 	NoFaceGenuine int      `json:"no_face_genuine_pairs"`
 	NoFaceScore   float64  `json:"no_face_score"`
+	// Failed counts the images the pipeline refused (undecodable, not
+	// JPEG/PNG, …); FailedImages gives each one's reason. Their pairs are
+	// counted in NoFacePairs: scored NoFaceScore, never a match.
+	Failed       int           `json:"failed"`
+	FailedImages []FailedImage `json:"failed_images"`
 	// FacesFound* repeat the k-fold accuracy on the pairs where both faces
 	// were found: a diagnostic that separates detection misses from
 	// alignment and model errors. The headline figures above count every pair.
@@ -44,6 +49,7 @@ type Report struct {
 	Seconds               float64               `json:"seconds,omitempty"`
 	ImagesPerSecond       float64               `json:"images_per_second,omitempty"`
 	Landmarks             string                `json:"landmarks,omitempty"` // "detector" or the reference file
+	Scoring               string                `json:"scoring,omitempty"`   // what the per-pair "cosine" is
 	Flip                  bool                  `json:"flip"`
 	Pick                  string                `json:"pick,omitempty"`
 	SingleFoldCaution     string                `json:"note,omitempty"`
@@ -63,6 +69,10 @@ func Evaluate(s *Scores, cal compare.Calibration) (*Report, error) {
 		NoFaceScore: NoFaceScore, CalibrationModel: cal}
 	if r.NoFaceImages == nil {
 		r.NoFaceImages = []string{}
+	}
+	r.Failed, r.FailedImages = len(s.Failed), s.Failed
+	if r.FailedImages == nil {
+		r.FailedImages = []FailedImage{}
 	}
 	for i, p := range s.Pairs {
 		same[i], folds[i] = p.Same, p.Fold
@@ -157,14 +167,23 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "ROC AUC          %.5f\n", r.AUC)
 	fmt.Fprintf(&b, "TAR @ FAR 1e-2   %.2f%% (cosine >= %.4f)\n", 100*r.TAR1e2, r.Threshold1e2)
 	fmt.Fprintf(&b, "TAR @ FAR 1e-3   %.2f%% (cosine >= %.4f)\n", 100*r.TAR1e3, r.Threshold1e3)
-	fmt.Fprintf(&b, "no face          %d images, in %d pairs (%d genuine), scored cosine %g = never a match\n",
+	fmt.Fprintf(&b, "no face          %d images, in %d pairs with a no-face or failed image (%d genuine), scored cosine %g = never a match\n",
 		r.NoFace, r.NoFacePairs, r.NoFaceGenuine, r.NoFaceScore)
 	for _, im := range r.NoFaceImages {
 		fmt.Fprintf(&b, "                 %s\n", im)
 	}
+	if r.Failed > 0 {
+		fmt.Fprintf(&b, "failed images    %d (refused by the pipeline; their pairs are counted above, never a match)\n", r.Failed)
+		for _, f := range r.FailedImages {
+			fmt.Fprintf(&b, "                 %s: %s\n", f.Path, f.Reason)
+		}
+	}
 	if r.NoFacePairs > 0 && r.FacesFoundPairs > 0 {
 		fmt.Fprintf(&b, "faces found      %d pairs: accuracy %.2f%% ± %.2f (diagnostic: detection misses left out)\n",
 			r.FacesFoundPairs, 100*r.FacesFoundAccuracy, 100*r.FacesFoundAccuracyStd)
+	}
+	if r.Scoring != "" {
+		fmt.Fprintf(&b, "scores           %s\n", r.Scoring)
 	}
 	fmt.Fprintf(&b, "calibration      percentage = 100/(1+exp(-(%.6g*cos %+.6g)))\n", r.CalibrationModel.A, r.CalibrationModel.B)
 	b.WriteString("  threshold   cosine    FAR (false accepts)        FRR (false rejects)\n")

@@ -19,8 +19,18 @@ import (
 )
 
 // ErrNoFace is wrapped by an EmbedFunc error when the image holds no face to
-// embed. Any other EmbedFunc error stops the run.
+// embed. Any other EmbedFunc error (an undecodable or refused image, say)
+// makes the image a failed image: its pairs are scored like a no-face pair
+// and its reason is kept in Scores.Failed. Only a cancelled context stops
+// the run.
 var ErrNoFace = errors.New("runner: no face found")
+
+// FailedImage is an image the pipeline refused (not JPEG/PNG, truncated,
+// unreadable, …), with the error's text.
+type FailedImage struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
 
 // NoFaceScore is the score given to a pair with a no-face image.
 const NoFaceScore = -1.0
@@ -37,14 +47,25 @@ type Scores struct {
 	NoFace []bool    // per pair: one of its images had no face
 	// NoFaceImages lists the distinct images without a face, sorted.
 	NoFaceImages []string
-	Images       int           // distinct images embedded
-	Elapsed      time.Duration // wall time of the embedding phase
+	// Failed lists the images the pipeline refused, sorted by path. Their
+	// pairs are flagged in NoFace too (scored NoFaceScore, never a match).
+	Failed []FailedImage
+	// ImagePaths and Embeddings give each distinct image's embedding (nil
+	// when it had no face or failed); filled by Run, not by ReadTSV.
+	ImagePaths []string
+	Embeddings [][]float32
+	Images     int           // distinct images embedded
+	Elapsed    time.Duration // wall time of the embedding phase
 }
 
 // Options tunes Run.
 type Options struct {
 	Workers  int       // parallel EmbedFunc calls; 0 = GOMAXPROCS
 	Progress io.Writer // progress bar destination (e.g. os.Stderr); nil = none
+	// Similarity scores two embeddings; nil = compare.Similarity, the score
+	// the facematch package calibrates (the cosine after the bundled
+	// normalisation).
+	Similarity func(a, b []float32) float64
 }
 
 // Run embeds every distinct image of pairs once with embed, in parallel, and
@@ -61,6 +82,7 @@ func Run(ctx context.Context, pairs []eval.Pair, embed EmbedFunc, opts *Options)
 	images := eval.Images(pairs)
 	embs := make([][]float32, len(images))
 	noFace := make([]bool, len(images))
+	failed := make([]string, len(images))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -81,8 +103,10 @@ func Run(ctx context.Context, pairs []eval.Pair, embed EmbedFunc, opts *Options)
 				switch {
 				case errors.Is(err, ErrNoFace):
 					noFace[i] = true
-				case err != nil:
+				case err != nil && ctx.Err() != nil:
 					errOnce.Do(func() { runErr = fmt.Errorf("%s: %w", images[i], err); cancel() })
+				case err != nil:
+					failed[i] = err.Error()
 				default:
 					embs[i] = e
 				}
@@ -108,26 +132,35 @@ feed:
 		return nil, err
 	}
 
+	sim := opts.Similarity
+	if sim == nil {
+		sim = compare.Similarity
+	}
 	idx := make(map[string]int, len(images))
 	for i, im := range images {
 		idx[im] = i
 	}
-	s := &Scores{Pairs: pairs, Cosine: make([]float64, len(pairs)), NoFace: make([]bool, len(pairs)), Images: len(images), Elapsed: time.Since(start)}
+	s := &Scores{Pairs: pairs, Cosine: make([]float64, len(pairs)), NoFace: make([]bool, len(pairs)), Images: len(images), Elapsed: time.Since(start),
+		ImagePaths: images, Embeddings: embs}
 	for i, im := range images {
-		if noFace[i] {
+		switch {
+		case noFace[i]:
 			s.NoFaceImages = append(s.NoFaceImages, im)
+		case failed[i] != "":
+			s.Failed = append(s.Failed, FailedImage{Path: im, Reason: failed[i]})
 		}
 	}
 	sort.Strings(s.NoFaceImages)
+	sort.Slice(s.Failed, func(i, j int) bool { return s.Failed[i].Path < s.Failed[j].Path })
 	for k, p := range pairs {
 		a, b := idx[p.A], idx[p.B]
-		if noFace[a] || noFace[b] {
+		if embs[a] == nil || embs[b] == nil {
 			s.Cosine[k], s.NoFace[k] = NoFaceScore, true
 			continue
 		}
-		c := compare.Cosine(embs[a], embs[b])
+		c := sim(embs[a], embs[b])
 		if math.IsNaN(c) {
-			return nil, fmt.Errorf("runner: pair %s / %s: embeddings of different lengths (%d, %d)", p.A, p.B, len(embs[a]), len(embs[b]))
+			return nil, fmt.Errorf("runner: pair %s / %s: no similarity for embeddings of %d and %d values", p.A, p.B, len(embs[a]), len(embs[b]))
 		}
 		s.Cosine[k] = c
 	}
@@ -207,6 +240,9 @@ func (s *Scores) WriteTSV(w io.Writer) error {
 	for _, im := range s.NoFaceImages {
 		nf[im] = true
 	}
+	for _, f := range s.Failed {
+		nf[f.Path] = true // a refused image: no face to compare either
+	}
 	fmt.Fprintln(bw, "# path1\tpath2\tsame\tfold\tcosine\tno_face")
 	for i, p := range s.Pairs {
 		flag := 0
@@ -274,4 +310,39 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 	}
 	sort.Strings(s.NoFaceImages)
 	return s, nil
+}
+
+// Pool joins the scores of several pair lists into one: image paths are
+// prefixed with the list's name ("lfw/…"; its index "0/…" when names is nil
+// or a name repeats) so that equal paths in two lists stay distinct images,
+// and folds are renumbered so that each list's folds stay apart. Per-image
+// embeddings are not carried over.
+func Pool(lists []*Scores, names []string) *Scores {
+	out := &Scores{}
+	offset := 0
+	seen := map[string]bool{}
+	for i, s := range lists {
+		pre := strconv.Itoa(i) + "/"
+		if i < len(names) && names[i] != "" && !seen[names[i]] {
+			pre = names[i] + "/"
+			seen[names[i]] = true
+		}
+		top := 0
+		for k, p := range s.Pairs {
+			out.Pairs = append(out.Pairs, eval.Pair{A: pre + p.A, B: pre + p.B, Same: p.Same, Fold: p.Fold + offset})
+			out.Cosine = append(out.Cosine, s.Cosine[k])
+			out.NoFace = append(out.NoFace, s.NoFace[k])
+			top = max(top, p.Fold)
+		}
+		offset += top
+		for _, im := range s.NoFaceImages {
+			out.NoFaceImages = append(out.NoFaceImages, pre+im)
+		}
+		for _, f := range s.Failed {
+			out.Failed = append(out.Failed, FailedImage{Path: pre + f.Path, Reason: f.Reason})
+		}
+		out.Images += s.Images
+		out.Elapsed += s.Elapsed
+	}
+	return out
 }

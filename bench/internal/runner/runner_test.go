@@ -63,7 +63,7 @@ func TestRunAndEvaluate(t *testing.T) {
 	pairs, embs := synthetic()
 	var calls sync.Map
 	var bar bytes.Buffer
-	s, err := Run(context.Background(), pairs, fakeEmbed(embs, &calls), &Options{Workers: 4, Progress: &bar})
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, &calls), &Options{Similarity: compare.Cosine, Workers: 4, Progress: &bar})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +148,11 @@ func TestRunAndEvaluate(t *testing.T) {
 
 func TestRunDeterministic(t *testing.T) {
 	pairs, embs := synthetic()
-	a, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Workers: 1})
+	a, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Workers: 7})
+	b, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,13 +173,30 @@ func TestRunErrors(t *testing.T) {
 		}
 		return fakeEmbed(embs, nil)(ctx, path)
 	}
-	_, err := Run(context.Background(), pairs, embed, &Options{Workers: 3})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "f3/i1b.jpg") {
-		t.Fatalf("err = %v, want the embed error naming the image", err)
+	// A refused image is a failed image with its reason, not the end of the run.
+	s, err := Run(context.Background(), pairs, embed, &Options{Similarity: compare.Cosine, Workers: 3})
+	if err != nil {
+		t.Fatalf("Run with a refused image: %v", err)
+	}
+	if len(s.Failed) != 1 || s.Failed[0].Path != "f3/i1b.jpg" || !strings.Contains(s.Failed[0].Reason, "disk on fire") {
+		t.Fatalf("Failed = %+v, want f3/i1b.jpg with its reason", s.Failed)
+	}
+	for i, p := range s.Pairs {
+		if p.B == "f3/i1b.jpg" && (!s.NoFace[i] || s.Cosine[i] != NoFaceScore) {
+			t.Errorf("pair with the failed image: no_face %v cosine %v", s.NoFace[i], s.Cosine[i])
+		}
+	}
+	r, err := Evaluate(s, compare.Default)
+	if err != nil || r.Failed != 1 || r.NoFace != 1 || r.NoFacePairs != 2 {
+		t.Fatalf("report: err %v failed %d no_face %d no_face_pairs %d, want 1, 1, 2", err, r.Failed, r.NoFace, r.NoFacePairs)
+	}
+	var txt bytes.Buffer
+	if err := r.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "f3/i1b.jpg: disk on fire") {
+		t.Errorf("text report lacks the failed image's reason (err %v):\n%s", err, txt.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, pairs, fakeEmbed(embs, nil), nil); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if _, err := Evaluate(&Scores{}, compare.Default); !errors.Is(err, eval.ErrInput) {
@@ -189,7 +206,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestScoresTSVRoundTrip(t *testing.T) {
 	pairs, embs := synthetic()
-	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), nil)
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,5 +234,49 @@ func TestScoresTSVRoundTrip(t *testing.T) {
 		if _, err := ReadTSV(strings.NewReader(bad)); !errors.Is(err, eval.ErrFormat) {
 			t.Errorf("ReadTSV(%q) err = %v, want ErrFormat", bad, err)
 		}
+	}
+}
+
+func TestEmbeddingsRoundTripAndPool(t *testing.T) {
+	pairs, embs := synthetic()
+	s, err := Run(context.Background(), pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.WriteEmbeddings(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadEmbeddings(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(eval.Images(pairs)) {
+		t.Fatalf("%d images read, want %d", len(got), len(eval.Images(pairs)))
+	}
+	for _, e := range got {
+		want, ok := embs[e.Path]
+		switch {
+		case !ok && e.Status != StatusNoFace:
+			t.Errorf("%s: status %s, want no_face", e.Path, e.Status)
+		case ok && (e.Status != StatusOK || fmt.Sprint(e.Embedding) != fmt.Sprint(want)):
+			t.Errorf("%s: %s %v, want ok %v", e.Path, e.Status, e.Embedding, want)
+		}
+	}
+	for _, bad := range []string{"", "a.jpg\tok\t1 2\nb.jpg\tok\t1\n", "a.jpg\tmaybe\t\n", "a.jpg\tok\tx\n", "a.jpg\tok\n"} {
+		if _, err := ReadEmbeddings(strings.NewReader(bad)); !errors.Is(err, eval.ErrFormat) {
+			t.Errorf("ReadEmbeddings(%q) err = %v, want ErrFormat", bad, err)
+		}
+	}
+	if err := (&Scores{}).WriteEmbeddings(&buf); !errors.Is(err, eval.ErrInput) {
+		t.Errorf("WriteEmbeddings without embeddings: err = %v", err)
+	}
+
+	p := Pool([]*Scores{s, s}, []string{"a", "a"})
+	if len(p.Pairs) != 2*len(s.Pairs) || p.Images != 2*s.Images || len(p.NoFaceImages) != 2 {
+		t.Fatalf("pooled: %d pairs, %d images, %d no-face images", len(p.Pairs), p.Images, len(p.NoFaceImages))
+	}
+	if len(eval.Folds(p.Pairs)) != 20 || p.Pairs[0].A[:2] != "a/" || p.Pairs[len(s.Pairs)].A[:2] != "1/" {
+		t.Errorf("pooled folds %v, pairs %q and %q: want 20 folds, an a/ prefix, then 1/ for the repeated name", eval.Folds(p.Pairs), p.Pairs[0].A, p.Pairs[len(s.Pairs)].A)
 	}
 }
