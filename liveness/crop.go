@@ -1,0 +1,132 @@
+package liveness
+
+import (
+	"image"
+	"image/color"
+	"math"
+)
+
+// CropBox is minivision's crop rule (CropImage._get_new_box in
+// Silent-Face-Anti-Spoofing): the face box (x, y, width, height in pixels of
+// an image of size w x h) grown scale times around its centre — less if the
+// image is too small for it — then shifted, not shrunk, to stay inside the
+// image. The result is the inclusive pixel range [x0, x1] x [y0, y1] the
+// patch is resized from, truncated to integers as the original does.
+func CropBox(w, h int, x, y, bw, bh, scale float64) (x0, y0, x1, y1 int) {
+	scale = math.Min(math.Min((float64(h)-1)/bh, (float64(w)-1)/bw), scale)
+	nw, nh := bw*scale, bh*scale
+	cx, cy := x+bw/2, y+bh/2
+	l, t, r, b := cx-nw/2, cy-nh/2, cx+nw/2, cy+nh/2
+	if l < 0 {
+		r -= l
+		l = 0
+	}
+	if t < 0 {
+		b -= t
+		t = 0
+	}
+	if r > float64(w-1) {
+		l -= r - float64(w-1)
+		r = float64(w - 1)
+	}
+	if b > float64(h-1) {
+		t -= b - float64(h-1)
+		b = float64(h - 1)
+	}
+	// int() in Python truncates toward zero.
+	return int(l), int(t), int(r), int(b)
+}
+
+// resizeCoefBits is OpenCV's INTER_RESIZE_COEF_BITS: bilinear weights of
+// 8-bit images are fixed point with 11 fractional bits.
+const resizeCoefBits = 11
+
+// taps returns, for each of n output samples over a source range of m
+// pixels starting at off, the two source indices and their fixed-point
+// weights, as OpenCV's INTER_LINEAR resize computes them (pixel centres
+// aligned, edges clamped).
+func taps(n, m, off int) (idx [][2]int, wt [][2]int32) {
+	idx, wt = make([][2]int, n), make([][2]int32, n)
+	scale := float64(m) / float64(n)
+	one := float64(int(1) << resizeCoefBits)
+	for d := range n {
+		f := (float64(d)+0.5)*scale - 0.5
+		s := int(math.Floor(f))
+		f -= float64(s)
+		if s < 0 {
+			s, f = 0, 0
+		}
+		if s >= m-1 {
+			s, f = m-1, 0
+		}
+		w0 := int32(math.Round((1 - f) * one)) // saturate_cast<short> rounds to nearest
+		s1 := min(s+1, m-1)
+		idx[d] = [2]int{off + s, off + s1}
+		wt[d] = [2]int32{w0, int32(one) - w0}
+	}
+	return idx, wt
+}
+
+// Patch cuts the inclusive pixel range [x0, x1] x [y0, y1] of img (in
+// img.Bounds() coordinates relative to its Min) and resizes it to
+// PatchSize x PatchSize with OpenCV's 8-bit bilinear resize, returning the
+// network input: float32 B, G, R planes (C, H, W order) of 0-255 values.
+// The range must lie inside the image.
+func Patch(img image.Image, x0, y0, x1, y1 int) []float32 {
+	out := make([]float32, 3*PatchSize*PatchSize)
+	origin := img.Bounds().Min
+	xi, xw := taps(PatchSize, x1-x0+1, x0)
+	yi, yw := taps(PatchSize, y1-y0+1, y0)
+	px := pixelReader(img)
+	const plane = PatchSize * PatchSize
+	for dy := range PatchSize {
+		for dx := range PatchSize {
+			var acc [3]int64
+			for j := range 2 {
+				var row [3]int64
+				for i := range 2 {
+					r, g, b := px(origin.X+xi[dx][i], origin.Y+yi[dy][j])
+					w := int64(xw[dx][i])
+					row[0] += int64(b) * w
+					row[1] += int64(g) * w
+					row[2] += int64(r) * w
+				}
+				for c := range 3 {
+					acc[c] += row[c] * int64(yw[dy][j])
+				}
+			}
+			for c := range 3 {
+				v := (acc[c] + 1<<(2*resizeCoefBits-1)) >> (2 * resizeCoefBits)
+				out[c*plane+dy*PatchSize+dx] = float32(max(0, min(255, v)))
+			}
+		}
+	}
+	return out
+}
+
+// pixelReader returns a fast 8-bit RGB accessor for the image types the
+// decoders produce and a generic one for the rest.
+func pixelReader(img image.Image) func(x, y int) (r, g, b uint8) {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return func(x, y int) (uint8, uint8, uint8) {
+			yi, ci := m.YOffset(x, y), m.COffset(x, y)
+			return color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+		}
+	case *image.RGBA:
+		return func(x, y int) (uint8, uint8, uint8) {
+			i := m.PixOffset(x, y)
+			return m.Pix[i], m.Pix[i+1], m.Pix[i+2]
+		}
+	case *image.Gray:
+		return func(x, y int) (uint8, uint8, uint8) {
+			v := m.Pix[m.PixOffset(x, y)]
+			return v, v, v
+		}
+	}
+	return func(x, y int) (uint8, uint8, uint8) {
+		// Alpha is ignored as OpenCV's imread does (it drops it).
+		c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+		return c.R, c.G, c.B
+	}
+}
