@@ -1,8 +1,8 @@
 package liveness_test
 
 import (
-	"fmt"
 	"bytes"
+	"fmt"
 	"image"
 	_ "image/jpeg"
 	"os"
