@@ -1,14 +1,19 @@
 package liveness
 
 import (
+	"errors"
 	"image"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/facematch/facematch/internal/imageio"
+	"github.com/facematch/facematch/internal/nn/pytorch"
 	"github.com/facematch/facematch/internal/sharedtest"
+	"github.com/facematch/facematch/weights"
 )
 
 func TestCropBox(t *testing.T) {
@@ -113,3 +118,77 @@ func TestGoldenCrop(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenEnsemble runs Checker.Check (image + minivision's box → both
+// crops → both networks → mean real-face probability) against the mean of
+// PyTorch's two class-1 probabilities, and the verdict of the original's
+// argmax rule on the summed softmax.
+func TestGoldenEnsemble(t *testing.T) {
+	_, recs := loadGolden(t)
+	c, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		base := filepath.Base(r.Image)
+		if base != "image_T1.jpg" && base != "image_F1.jpg" && base != "astronaut_eileen_collins.png" {
+			continue
+		}
+		img := decodeShared(t, r.Image)
+		box := image.Rect(int(r.BoxXYWH[0]), int(r.BoxXYWH[1]), int(r.BoxXYWH[0]+r.BoxXYWH[2]), int(r.BoxXYWH[1]+r.BoxXYWH[3]))
+		res, err := c.Check(img, box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := (r.V2.Softmax[1] + r.V1SE.Softmax[1]) / 2
+		tol := 0.03
+		if filepath.Ext(base) == ".png" {
+			tol = 1e-3
+		}
+		if math.Abs(res.Score-want) > tol {
+			t.Errorf("%s: score %.5f, PyTorch %.5f", base, res.Score, want)
+		}
+		var sum [3]float64
+		for k := range 3 {
+			sum[k] = r.V2.Softmax[k] + r.V1SE.Softmax[k]
+		}
+		origLive := sum[1] > sum[0] && sum[1] > sum[2]
+		if res.Live != origLive {
+			t.Errorf("%s: live %v, original's argmax says %v", base, res.Live, origLive)
+		}
+	}
+}
+
+func TestModelErrors(t *testing.T) {
+	if _, err := NewFromWeights([]byte("not a model"), nil, nil); !errors.Is(err, ErrModel) {
+		t.Errorf("garbage: %v", err)
+	}
+	if _, err := New(&Options{Threshold: 2}); err == nil {
+		t.Error("threshold 2 accepted")
+	}
+	sd, err := pytorch.Decode(weights.MiniFASNetV2())
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := maps.Clone(sd)
+	delete(missing, "module.conv_4.model.2.conv_dw.prelu.weight")
+	if _, err := buildMiniFASNet(missing); !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "conv_4.model.2") {
+		t.Errorf("missing parameter: %v", err)
+	}
+	extra := maps.Clone(sd)
+	extra["module.head.weight"] = pytorch.Tensor{Shape: []int{1}, Data: []float32{1}}
+	if _, err := buildMiniFASNet(extra); !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "module.head.weight") {
+		t.Errorf("extra parameter: %v", err)
+	}
+	bad := maps.Clone(sd)
+	bad["module.prob.weight"] = pytorch.Tensor{Shape: []int{2, 128}, Data: make([]float32, 256)}
+	if _, err := buildMiniFASNet(bad); !errors.Is(err, ErrModel) {
+		t.Errorf("2-class head: %v", err)
+	}
+	if _, err := c0().Check(image.NewRGBA(image.Rect(0, 0, 100, 100)), image.Rect(200, 200, 300, 300)); !errors.Is(err, ErrBox) {
+		t.Errorf("box outside: %v", err)
+	}
+}
+
+// c0 is a Checker whose networks must never run.
+func c0() *Checker { return &Checker{threshold: DefaultThreshold} }
