@@ -68,12 +68,14 @@ func decodeShared(t testing.TB, rel string) image.Image {
 
 // TestGoldenCrop goes from the decoded image and minivision's box to the
 // patch and the softmax. For a PNG (lossless: both sides decode the same
-// pixels) the patch must be bit-identical and the softmax within 1e-3. For
-// JPEGs, Go's image/jpeg and OpenCV's libjpeg-turbo decode differently
-// (nearest versus "fancy" interpolated chroma upsampling, different IDCT
-// rounding): pixels differ by 0.3 levels on average, and MiniFASNet is
-// sensitive enough that the softmax moves by up to ~0.013 (measured); those
-// are held to 0.03 and the patch to a mean difference of 0.5 levels.
+// pixels) the patch must be bit-identical and the softmax within 1e-3.
+// JPEGs differ a little because Go's image/jpeg and OpenCV's libjpeg-turbo
+// use different IDCTs: for a 4:2:0 JPEG read directly (Patch upsamples its
+// chroma as libjpeg does) the patch differs by ~0.02 levels on average and
+// the softmax by up to 0.0053 (measured), held to 0.05 and 0.01. A JPEG
+// with an EXIF rotation reaches Patch as an RGBA image that imageio.Orient
+// made with image/jpeg's nearest-neighbour chroma: ~0.3 levels, softmax up
+// to 0.013 (measured), held to 0.5 and 0.03.
 func TestGoldenCrop(t *testing.T) {
 	dir, recs := loadGolden(t)
 	gs := goldenGraphs(t)
@@ -106,6 +108,9 @@ func TestGoldenCrop(t *testing.T) {
 			}
 			t.Logf("%s %s: patch mean |Δ| %.2f max %.0f; softmax max |Δ| %.2g", filepath.Base(r.Image), Models[i].Name, sum/float64(len(got)), worst, dsm)
 			tol, patchTol := 0.03, 0.5
+			if _, ok := img.(*image.YCbCr); ok {
+				tol, patchTol = 0.01, 0.05
+			}
 			if filepath.Ext(r.Image) == ".png" {
 				tol, patchTol = 1e-3, 0
 			}
