@@ -39,7 +39,7 @@
 // The original crops around its own detector's boxes. FromDetector maps a
 // box of package detect onto that convention (a little narrower, lower);
 // on the 13 golden images it moves the ensemble score by 0.012 on average
-// from the score on minivision's box, against 0.055 without the mapping
+// from the score on minivision's box, against 0.054 without the mapping
 // (testdata/boxmap.md).
 //
 // # What it is for, and not
