@@ -51,8 +51,8 @@ func (s StateDict) Keys() []string {
 	return k
 }
 
-// Decode decodes a whole .pth file held in memory (e.g. embedded with
-// go:embed). It accepts both formats torch.save has written: the zip
+// Decode decodes a whole .pth file held in memory (e.g. bytes embedded in
+// the binary). It accepts both formats torch.save has written: the zip
 // archive of PyTorch 1.6 and later, and the legacy stream (a magic-number
 // pickle, a protocol version, system information, the object pickle, the
 // list of storage keys, then each storage as a little-endian element count
