@@ -81,3 +81,37 @@ func TestLivenessErrors(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+// TestLivenessConcurrent runs Liveness from several goroutines on a fresh
+// Matcher (so the lazy model load races too): same bits every time.
+func TestLivenessConcurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seconds per check on the reference evaluator")
+	}
+	m, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := File(sharedtest.Path(t, "models", "minifasnet", "samples", "image_T1.jpg"))
+	scores := make([]float64, 3)
+	errs := make([]error, 3)
+	done := make(chan int)
+	for i := range scores {
+		go func() {
+			r, err := m.Liveness(context.Background(), src)
+			if err == nil {
+				scores[i] = r.Score
+			}
+			errs[i] = err
+			done <- i
+		}()
+	}
+	for range scores {
+		<-done
+	}
+	for i := range scores {
+		if errs[i] != nil || scores[i] != scores[0] {
+			t.Fatalf("run %d: %v, score %v vs %v", i, errs[i], scores[i], scores[0])
+		}
+	}
+}
