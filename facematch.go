@@ -16,6 +16,7 @@ import (
 	"github.com/facematch/facematch/embed"
 	"github.com/facematch/facematch/internal/fetch"
 	"github.com/facematch/facematch/internal/imageio"
+	"github.com/facematch/facematch/liveness"
 )
 
 // Defaults for Options.
@@ -64,6 +65,9 @@ type Options struct {
 	// StageEmbed) and how long it took; for metrics. It must be safe for
 	// concurrent use and quick.
 	StageObserver func(stage string, d time.Duration)
+	// Liveness configures Matcher.Liveness and CompareOptions.Liveness (nil
+	// = defaults; its networks are loaded on first use).
+	Liveness *liveness.Options
 }
 
 // Matcher compares faces. Create it once with New; it is safe for
@@ -76,6 +80,7 @@ type Matcher struct {
 	maxBytes   int64
 	decodeOpts imageio.Options
 	observer   func(stage string, d time.Duration)
+	live       *lazyLiveness
 }
 
 // New builds a Matcher: it loads the bundled detector cascades and the
@@ -101,6 +106,9 @@ func New(opts *Options) (*Matcher, error) {
 			return nil, fmt.Errorf("%w: calibration %+v must have a finite A > 0 and a finite B", ErrInvalidOptions, cal)
 		}
 	}
+	if err := checkLivenessOptions(o.Liveness); err != nil {
+		return nil, err
+	}
 	det, err := detect.New(o.Detector)
 	if err != nil {
 		return nil, fmt.Errorf("%w: detector: %w", ErrInvalidOptions, err)
@@ -122,6 +130,7 @@ func New(opts *Options) (*Matcher, error) {
 		maxBytes:   o.MaxImageBytes,
 		decodeOpts: imageio.Options{MaxPixels: o.MaxPixels},
 		observer:   o.StageObserver,
+		live:       &lazyLiveness{opts: o.Liveness},
 	}, nil
 }
 
@@ -134,6 +143,10 @@ type CompareOptions struct {
 	// Threshold is the match threshold as a fraction, in [0.70, 0.95]; 0
 	// means compare.DefaultThreshold (0.70).
 	Threshold float64
+	// Liveness also checks that image2's compared face is live (see
+	// Matcher.Liveness), from the same decode and detection; the verdict
+	// is in Result.Liveness and does not change Match.
+	Liveness bool
 }
 
 // Result is the outcome of Compare.
@@ -150,6 +163,8 @@ type Result struct {
 	Threshold float64
 	// Images describes image1 and image2.
 	Images [2]ImageFaces
+	// Liveness is image2's liveness when CompareOptions.Liveness is set.
+	Liveness *LivenessResult
 }
 
 // PercentageText formats Percentage like the KYC API: "95.00%".
@@ -255,6 +270,11 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	res.Similarity = best
 	res.Percentage = m.cal.Percentage(best)
 	res.Match = res.Percentage/100 >= threshold
+	if opts != nil && opts.Liveness {
+		if res.Liveness, err = m.checkLiveness(ctx, imgs[1], faces[1][res.Images[1].Used]); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -24,6 +24,7 @@ const (
 	FieldConsent        = "consent"
 	FieldConsentPurpose = "consent_purpose"
 	FieldThreshold      = "threshold"
+	FieldLiveness       = "liveness" // "Y"/"y": also check image2's liveness
 	FieldImage1         = "image1"
 	FieldImage2         = "image2"
 
@@ -75,6 +76,7 @@ type Request struct {
 	ReferenceID    string
 	ConsentPurpose string
 	Threshold      float64 // DefaultThreshold when the field was absent
+	Liveness       bool    // field liveness = Y: add data.liveness
 	Image1, Image2 Image
 }
 
@@ -140,6 +142,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 		images   [2]*Image
 		consent  string
 		thrText  string
+		livText  string
 		nparts   int
 		haveRef  bool
 		havePurp bool
@@ -188,7 +191,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				return nil, err
 			}
 			images[idx] = im
-		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold:
+		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold, FieldLiveness:
 			if seen[name] {
 				part.Close()
 				return nil, reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
@@ -208,6 +211,8 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				req.ConsentPurpose, havePurp = v, true
 			case FieldThreshold:
 				thrText = v
+			case FieldLiveness:
+				livText = v
 			}
 		default:
 			// Unknown parts are drained (bounded by the body cap) and ignored.
@@ -261,6 +266,14 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 			return nil, &RequestError{Code: CodeInvalidThreshold, Message: "The threshold must be a number between 0.70 and 0.95 (got " + strconv.Quote(truncate(t, 32)) + ").", Err: err}
 		}
 		req.Threshold = v
+	}
+
+	switch strings.TrimSpace(livText) {
+	case "Y", "y":
+		req.Liveness = true
+	case "", "N", "n":
+	default:
+		return nil, reqErr(CodeInvalidField, "The field liveness must be Y or N.")
 	}
 
 	for i, im := range images {

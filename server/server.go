@@ -262,7 +262,7 @@ func (s *Server) SetMatcher(m Matcher) {
 func (s *Server) Ready() bool { return s.matcher.Load() != nil }
 
 func defaultCompare(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
-	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold})
+	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold, Liveness: req.Liveness})
 }
 
 // ServeHTTP implements http.Handler. A path that is not in clean form
@@ -311,6 +311,15 @@ type ResponseData struct {
 	Match     string  `json:"match"`     // calibrated percentage, "95.00%"
 	IsMatch   bool    `json:"isMatch"`   // the verdict at Threshold
 	Threshold float64 `json:"threshold"` // threshold used
+	// Liveness is image2's passive liveness, present when the request had
+	// liveness=Y. An attack is still a successful scan: the caller decides.
+	Liveness *LivenessData `json:"liveness,omitempty"`
+}
+
+// LivenessData is the liveness of image2's compared face.
+type LivenessData struct {
+	Score  float64 `json:"score"`  // real-face probability in [0, 1], 4 decimals
+	IsLive bool    `json:"isLive"` // Score >= the service's liveness threshold
 }
 
 // newTxnID returns a random 128-bit id in UUID v4 form.
@@ -565,6 +574,7 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 			Match:     res.PercentageText(),
 			IsMatch:   res.Match,
 			Threshold: thr,
+			Liveness:  livenessData(res.Liveness),
 		},
 		ResponseKey: SuccessKey,
 	})
@@ -837,4 +847,11 @@ func truncateRunes(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+func livenessData(l *facematch.LivenessResult) *LivenessData {
+	if l == nil {
+		return nil
+	}
+	return &LivenessData{Score: math.Round(l.Score*1e4) / 1e4, IsLive: l.Live}
 }

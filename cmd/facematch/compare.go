@@ -14,17 +14,18 @@ func init() {
 	commands["compare"] = command{run: runCompare, summary: "compare the faces in two images (exit 0 match, 1 no match, 2 error)"}
 }
 
-const compareSynopsis = "compare [--threshold T] [--json] [--annotate OUT.png] [--allow-private-urls] IMAGE1 IMAGE2"
+const compareSynopsis = "compare [--threshold T] [--json] [--annotate OUT.png] [--liveness] [--allow-private-urls] IMAGE1 IMAGE2"
 
 type compareJSON struct {
-	Match          bool         `json:"match"`
-	Percentage     float64      `json:"percentage"`
-	PercentageText string       `json:"percentage_text"`
-	Similarity     float64      `json:"similarity"`
-	Threshold      float64      `json:"threshold"`
-	Model          string       `json:"model"`
-	Faces          [2]imageJSON `json:"faces"`
-	Annotated      string       `json:"annotated,omitempty"`
+	Match          bool          `json:"match"`
+	Percentage     float64       `json:"percentage"`
+	PercentageText string        `json:"percentage_text"`
+	Similarity     float64       `json:"similarity"`
+	Threshold      float64       `json:"threshold"`
+	Model          string        `json:"model"`
+	Faces          [2]imageJSON  `json:"faces"`
+	Annotated      string        `json:"annotated,omitempty"`
+	Liveness       *livenessJSON `json:"liveness,omitempty"`
 }
 
 type imageJSON struct {
@@ -44,6 +45,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	annotate := fs.String("annotate", "", "write a PNG showing the faces, the aligned crops and the verdict to `OUT.png`")
 	allowPrivate := fs.Bool("allow-private-urls", false, "let URL images reach loopback/private/link-local addresses")
+	live := fs.Bool("liveness", false, "also check that image2's face is live (exit 0 only for a live match)")
 	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flagErrHelp) {
 		return exitMatch
@@ -70,7 +72,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
-	res, err := m.Compare(context.Background(), srcs[0], srcs[1], &facematch.CompareOptions{Threshold: *threshold})
+	res, err := m.Compare(context.Background(), srcs[0], srcs[1], &facematch.CompareOptions{Threshold: *threshold, Liveness: *live})
 	if err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
@@ -100,6 +102,10 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			}
 			out.Faces[i] = j
 		}
+		if res.Liveness != nil {
+			l := toLivenessJSON(res.Liveness)
+			out.Liveness = &l
+		}
 		writeJSON(stdout, out)
 	} else {
 		verdict := "MATCH"
@@ -115,8 +121,11 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		if *annotate != "" {
 			fmt.Fprintf(stdout, "annotated image written to %s\n", *annotate)
 		}
+		if res.Liveness != nil {
+			fmt.Fprintf(stdout, "image2 liveness %s\n", describeLiveness(res.Liveness))
+		}
 	}
-	if res.Match {
+	if res.Match && (res.Liveness == nil || res.Liveness.Live) {
 		return exitMatch
 	}
 	return exitNoMatch

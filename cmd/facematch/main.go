@@ -6,6 +6,7 @@
 //	facematch compare [--threshold T] [--json] [--annotate OUT.png] IMAGE1 IMAGE2
 //	facematch embed [--aligned] [--json] IMAGE
 //	facematch detect [--json] IMAGE
+//	facematch liveness [--threshold T] [--json] IMAGE
 //	facematch serve [flags]
 //
 // Each IMAGE is a file path or an http(s) URL. Exit status: 0 match (or
