@@ -21,7 +21,9 @@
 //	                   0, or 1/2/3 when image 1/image 2/both had no face; cosine is then -1)
 //	--from-scores FILE evaluate a scores file written by --scores instead of running the pipeline
 //	--landmarks FILE   use reference landmarks (JSON lines: id, box, points) instead of detection
-//	--pick RULE        center (default; the face LFW labels) or largest, among several faces
+//	--pick RULE        compare (default: every image through facematch.Matcher.Embed, the
+//	                   function Matcher.Compare uses, so scores are what Compare ships);
+//	                   diagnostics: center (the face LFW labels) or largest
 //	--no-flip          embed without horizontal-flip test-time augmentation
 //	--workers N        parallel images (default GOMAXPROCS)
 //
@@ -88,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.scores, "scores", "", "write per-pair scores (TSV) to this file")
 	fs.StringVar(&c.fromScores, "from-scores", "", "evaluate this scores TSV instead of running the pipeline")
 	fs.StringVar(&c.landmarks, "landmarks", "", "reference landmarks (JSON lines) used instead of detection")
-	fs.StringVar(&c.pick, "pick", pipeline.PickCenter, "face to use when several are found: center or largest")
+	fs.StringVar(&c.pick, "pick", pipeline.PickShipped, "face to use when several are found: compare (the shipped Matcher.Compare path) or, as a diagnostic, center or largest")
 	fs.BoolVar(&c.noFlip, "no-flip", false, "disable horizontal-flip test-time augmentation")
 	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "images processed in parallel")
 	if err := fs.Parse(args); err != nil {
@@ -133,6 +135,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		pairs = eval.FirstFolds(pairs, c.folds)
 		opts := &pipeline.Options{Pick: c.pick, DisableFlip: c.noFlip, Embedders: c.workers}
 		desc = "detector"
+		if c.pick == pipeline.PickShipped && c.landmarks == "" && !c.noFlip {
+			desc = runner.PipelineShipped
+		} else if c.pick != pipeline.PickShipped {
+			desc = "detector, diagnostic pick " + c.pick
+		}
 		if c.landmarks != "" {
 			if opts.Landmarks, err = pipeline.LoadLandmarks(c.landmarks, c.data); err != nil {
 				return err
@@ -147,6 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if scores, err = runner.Run(ctx, pairs, pl.Embed, &runner.Options{Workers: c.workers, Progress: stderr}); err != nil {
 			return err
 		}
+		scores.Pipeline = desc
 	}
 	if c.scores != "" {
 		if err := writeFile(c.scores, scores.WriteTSV); err != nil {
@@ -215,7 +223,7 @@ func keepFolds(s *runner.Scores, n int) *runner.Scores {
 	for _, f := range eval.Folds(kept) {
 		keep[f] = true
 	}
-	out := &runner.Scores{Pairs: kept, Images: len(eval.Images(kept))}
+	out := &runner.Scores{Pairs: kept, Images: len(eval.Images(kept)), Pipeline: s.Pipeline}
 	for i, p := range s.Pairs {
 		if keep[p.Fold] {
 			out.Cosine = append(out.Cosine, s.Cosine[i])
