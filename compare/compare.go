@@ -87,10 +87,15 @@ func Meets(p, t float64) bool {
 // up; the 1e-6 absorbs the representation error of values like 0.7*1e4.
 func thresholdHundredths(t float64) float64 { return math.Ceil(t*1e4 - 1e-6) }
 
+// LowestAccepted returns the lowest percentage Meets accepts at threshold t
+// (a fraction): the one that rounds up to it, 69.995 for 0.70. Anchor a
+// calibration there (FitAnchored(cos, same, anchorCos,
+// LowestAccepted(DefaultThreshold))) so that no cosine below the anchor is
+// accepted once percentages are rounded.
+func LowestAccepted(t float64) float64 { return (thresholdHundredths(t) - 0.5) / 100 }
+
 // MatchCosine returns the smallest cosine similarity accepted at threshold
 // t (a fraction) once the percentage is rounded as Meets rounds it: Meets(
 // c.Percentage(cos), t) holds exactly when cos >= c.MatchCosine(t), up to
 // floating-point rounding at the boundary itself.
-func (c Calibration) MatchCosine(t float64) float64 {
-	return c.Cosine((thresholdHundredths(t) - 0.5) / 100)
-}
+func (c Calibration) MatchCosine(t float64) float64 { return c.Cosine(LowestAccepted(t)) }
