@@ -24,6 +24,7 @@ const (
 	FieldConsent        = "consent"
 	FieldConsentPurpose = "consent_purpose"
 	FieldThreshold      = "threshold"
+	FieldSingleFace     = "single_face" // optional: Y/y refuses an image2 with a competing face (422 error_multiple_faces)
 	FieldImage1         = "image1"
 	FieldImage2         = "image2"
 
@@ -75,6 +76,7 @@ type Request struct {
 	ReferenceID    string
 	ConsentPurpose string
 	Threshold      float64 // DefaultThreshold when the field was absent
+	SingleFace     bool    // single_face=Y: a competing face in image2 is an error
 	Image1, Image2 Image
 }
 
@@ -188,7 +190,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				return nil, err
 			}
 			images[idx] = im
-		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold:
+		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold, FieldSingleFace:
 			if seen[name] {
 				part.Close()
 				return nil, reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
@@ -208,6 +210,14 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				req.ConsentPurpose, havePurp = v, true
 			case FieldThreshold:
 				thrText = v
+			case FieldSingleFace:
+				switch strings.TrimSpace(v) {
+				case "Y", "y":
+					req.SingleFace = true
+				case "", "N", "n":
+				default:
+					return nil, reqErr(CodeInvalidField, "The field single_face must be Y or N.")
+				}
 			}
 		default:
 			// Unknown parts are drained (bounded by the body cap) and ignored.

@@ -168,7 +168,7 @@ func (s *Server) SetMatcher(m Matcher) {
 func (s *Server) Ready() bool { return s.matcher.Load() != nil }
 
 func defaultCompare(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
-	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold})
+	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold, RequireSingleFace: req.SingleFace})
 }
 
 // ServeHTTP implements http.Handler.
@@ -211,6 +211,16 @@ type ResponseData struct {
 	Match     string  `json:"match"`     // calibrated percentage, "95.00%"
 	IsMatch   bool    `json:"isMatch"`   // the verdict at Threshold
 	Threshold float64 `json:"threshold"` // threshold used
+	// MultipleFaces: image2 shows a competing face (another face at least
+	// half as wide as its largest; the largest is the one compared).
+	MultipleFaces bool      `json:"multipleFaces"`
+	FaceCount     FaceCount `json:"faceCount"` // faces found in each image
+}
+
+// FaceCount is the number of faces found in each image.
+type FaceCount struct {
+	Image1 int `json:"image1"`
+	Image2 int `json:"image2"`
 }
 
 // newTxnID returns a random 128-bit id in UUID v4 form.
@@ -378,10 +388,12 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		ResponseCode:  SuccessCode,
 		Message:       SuccessMessage,
 		Data: &ResponseData{
-			Status:    "SUCCESS",
-			Match:     res.PercentageText(),
-			IsMatch:   res.Match,
-			Threshold: thr,
+			Status:        "SUCCESS",
+			Match:         res.PercentageText(),
+			IsMatch:       res.Match,
+			Threshold:     thr,
+			MultipleFaces: res.MultipleFaces,
+			FaceCount:     FaceCount{Image1: len(res.Images[0].Faces), Image2: len(res.Images[1].Faces)},
 		},
 		ResponseKey: SuccessKey,
 	})
