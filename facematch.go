@@ -464,7 +464,10 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 }
 
 // Percentage maps a cosine similarity to the Matcher's calibrated match
-// confidence in [0, 100].
+// confidence in [0, 100], unrounded; Result.Percentage is this value
+// rounded to two decimals (compare.RoundPercentage), and a verdict on a
+// stored embedding's cosine must be taken the same way:
+// compare.Meets(compare.RoundPercentage(m.Percentage(cos)), threshold).
 func (m *Matcher) Percentage(cosine float64) float64 { return m.cal.Percentage(cosine) }
 
 func recoverInternal(err *error) {
