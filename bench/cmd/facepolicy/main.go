@@ -64,6 +64,7 @@ type config struct {
 	data, pairs, scores string
 	collages, workers   int
 	collageFaces        []int
+	lfw                 bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -77,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.collages, "collages", 200, "collage trials per face count (0 = none)")
 	fs.StringVar(&faces, "collage-faces", "4,9", "faces per collage, comma-separated")
 	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "comparisons run at once")
+	fs.BoolVar(&c.lfw, "lfw", true, "measure the LFW impostor pairs (--lfw=false: collages only)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -172,8 +174,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cal := m.Calibration()
-	path := func(rel string) string { return filepath.Join(c.data, filepath.FromSlash(rel)) }
 
 	// 1. LFW impostor pairs.
 	var imp []eval.Pair
@@ -185,6 +185,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			imp = append(imp, p)
 		}
 	}
+	if c.lfw {
+		if err := lfwImpostors(ctx, c, m, imp, cosine, noFace, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	return collages(ctx, c, m, pairs, imp, stdout, stderr)
+}
+
+// lfwImpostors reports the accepted impostor pairs of both policies.
+func lfwImpostors(ctx context.Context, c *config, m *facematch.Matcher, imp []eval.Pair, cosine map[[2]string]float64, noFace map[[2]string]bool, stdout, stderr io.Writer) error {
+	cal := m.Calibration()
+	path := func(rel string) string { return filepath.Join(c.data, filepath.FromSlash(rel)) }
 	faceCount := map[string]int{}
 	var mu sync.Mutex
 	var imgs []string
@@ -195,7 +207,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stderr, "facepolicy: detecting faces in %d image2s of %d impostor pairs\n", len(imgs), len(imp))
-	err = parallel(ctx, len(imgs), c.workers, func(i int) error {
+	err := parallel(ctx, len(imgs), c.workers, func(i int) error {
 		_, faces, err := m.Detect(ctx, facematch.File(path(imgs[i])))
 		if err != nil {
 			return err
@@ -249,11 +261,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, bestAll.row("--best-face, all", len(imp)))
 	fmt.Fprintln(stdout, defMulti.row("default, image2 with 2+ faces", len(multi)))
 	fmt.Fprintln(stdout, bestMulti.row("--best-face, image2 with 2+ faces", len(multi)))
+	return nil
+}
 
-	// 2. Collages of k other people.
+// collages reports both policies on grids of k photos of other people.
+func collages(ctx context.Context, c *config, m *facematch.Matcher, pairs, imp []eval.Pair, stdout, stderr io.Writer) error {
 	if c.collages == 0 {
 		return nil
 	}
+	path := func(rel string) string { return filepath.Join(c.data, filepath.FromSlash(rel)) }
 	people := map[string][]string{}
 	var names []string
 	for _, im := range eval.Images(pairs) {
