@@ -1,8 +1,10 @@
 // Command lfw measures face-verification accuracy end to end on LFW (or any
-// labelled pair list): every distinct image goes once through the public
-// pipeline (decode → detect → align → embed; nothing of the dataset's own
-// alignment), in parallel over the cores, then each pair is scored with the
-// cosine similarity and the LFW protocol is applied.
+// labelled pair list): every distinct image goes once through
+// facematch.Matcher.Embed — the function Matcher.Compare uses to decode an
+// image, choose its face (the largest usable one), align and embed it;
+// nothing of the dataset's own alignment — in parallel over the cores, then
+// each pair is scored with the cosine similarity (bit-identical to
+// Compare's Similarity) and the LFW protocol is applied.
 //
 // Usage:
 //
@@ -31,7 +33,8 @@
 // 10th; mean ± population std), ROC AUC, TAR at FAR 1e-2 and 1e-3, the number
 // of images where no face was found (their pairs score cosine -1 — never a
 // match — and are never dropped), and FAR/FRR at the thresholds 0.70, 0.80,
-// 0.90 and 0.95 on the calibrated percentage of compare.Default.
+// 0.90 and 0.95 on the calibrated percentage of compare.Default, rounded and
+// decided as Compare decides (compare.Meets).
 //
 // The per-pair scores (--scores) are what compare.Fit refits the calibration
 // from (leave out the rows with no_face != 0: their -1 is a verdict, not a
