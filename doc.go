@@ -27,20 +27,41 @@
 // The pipeline is decode → detect (package detect: boxes and five
 // landmarks) → align (package align: 112x112 crop) → embed (package embed:
 // 192-d MobileFaceNet embedding) → compare (package compare: cosine
-// similarity, calibrated percentage, threshold). image1 contributes its
-// largest face; every face of image2 is compared with it and the most
-// similar one is used, so a selfie holding the ID card, or a group photo,
-// still works. The Result reports, for both images, every face found
-// (box, five landmarks, detector score), which one was used and its aligned
-// crop.
+// similarity, calibrated percentage, threshold).
+//
+// # Which face is compared
+//
+// Each image contributes its largest usable face: the holder of a
+// document photo, the person taking a selfie. A selfie that also shows an
+// ID card held up beside the face is a normal KYC selfie: the card's small
+// portrait is counted but not compared. A competing face — another face in
+// image2 at least CompetingFaceRatio (half) as wide as its largest, i.e. a
+// second person — sets Result.MultipleFaces; with
+// CompareOptions.RequireSingleFace it is an error (ErrMultipleFaces)
+// instead. Nothing else in image2 can raise the score: a card or a
+// collage of faces does not get to compete with the holder.
+//
+// CompareOptions.BestFace searches image2's faces for the one most similar
+// to image1's instead (to find a person in a group photo). That is not an
+// identity check: every extra face is another chance of a false accept,
+// and the calibration's false-accept rate holds per compared face only.
+// The README quotes both rates as measured.
+//
+// The Result reports, for both images, every face found (box, five
+// landmarks, detector score), which one was used and its aligned crop.
 //
 // # Percentage and threshold
 //
 // Result.Similarity is the cosine similarity of the two embeddings after the
-// bundled score normalisation (compare.Similarity); Result.Percentage maps it through a logistic calibration (see package
-// compare) to a confidence in [0, 100], and
+// bundled score normalisation (compare.Similarity); Result.Percentage maps it
+// through a logistic calibration (see package compare) to a confidence in
+// [0, 100], rounded once to two decimals — the figure PercentageText shows —
+// and the verdict is taken on that rounded figure (compare.Meets):
 //
-//	Match = Percentage/100 >= Threshold
+//	Match = Percentage >= 100*Threshold   (both to two decimals)
+//
+// so 69.995 shows as 70.00% and matches at 0.70, and nothing that shows
+// as 70.00% is ever rejected at 0.70.
 //
 // The threshold is a fraction in [0.70, 0.95] (CompareOptions.Threshold; 0
 // means the default 0.70). The calibration places 0.70 at the cosine where
@@ -73,6 +94,7 @@
 //	ErrImageTooLarge      header announces more than MaxPixels pixels        413
 //	ErrCorruptImage       empty, truncated or undecodable image              422
 //	ErrNoFace             no usable face in the image                        422
+//	ErrMultipleFaces      RequireSingleFace and image2 has a competing face  422
 //	ErrInvalidURL         not an absolute http(s) URL (also on redirect)     400
 //	ErrForbiddenURL       URL or redirect leads to a non-public address      400
 //	ErrFetch              connection/DNS error, non-2xx, > 3 redirects       502
@@ -91,7 +113,7 @@
 //
 // Matcher.Detect returns the decoded image and all its faces (none is not an
 // error); Matcher.Embed returns the embedding of the largest face (a face
-// template to store); Matcher.EmbedAligned embeds an already aligned crop.
+// template to store; the very vector Compare uses for that image); Matcher.EmbedAligned embeds an already aligned crop.
 // The command cmd/facematch exposes Compare, Embed and Detect on the command
 // line and serves the HTTP API.
 package facematch

@@ -28,6 +28,11 @@ var (
 	// ErrNoFace: no usable face was found in an image (the ImageError says
 	// which).
 	ErrNoFace = errors.New("no face found")
+	// ErrMultipleFaces: CompareOptions.RequireSingleFace was set and
+	// image2 holds a competing face (another face at least
+	// CompetingFaceRatio as wide as its largest). The ImageError has
+	// Image 2.
+	ErrMultipleFaces = errors.New("more than one face")
 	// ErrInvalidThreshold: the threshold is outside [0.70, 0.95].
 	ErrInvalidThreshold = compare.ErrInvalidThreshold
 	// ErrInvalidURL: not an absolute http or https URL (also for a

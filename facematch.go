@@ -147,13 +147,34 @@ type CompareOptions struct {
 	// Matcher.Liveness), from the same decode and detection; the verdict
 	// is in Result.Liveness and does not change Match.
 	Liveness bool
+	// RequireSingleFace turns a competing face in image2 (see
+	// Result.MultipleFaces) into an error: an *ImageError for image 2
+	// wrapping ErrMultipleFaces, instead of a result.
+	RequireSingleFace bool
+	// BestFace compares image1's face with each of image2's faces (its
+	// MaxComparedFaces largest) and keeps the most similar one, instead of
+	// image2's largest face. It finds a person in a group photo, but a
+	// photo of several people then matches any of them and false accepts
+	// grow with the number of faces (the README's accuracy section has the
+	// measured rate); it is not an identity-check policy.
+	BestFace bool
 }
+
+// CompetingFaceRatio defines a competing face: a face of image2, other
+// than the compared one, whose box is at least CompetingFaceRatio times as
+// wide as image2's largest face. A second person beside the selfie's
+// subject competes; the small portrait on an ID card held up next to the
+// face does not.
+const CompetingFaceRatio = 0.5
 
 // Result is the outcome of Compare.
 type Result struct {
-	// Match is the verdict: Percentage/100 >= Threshold.
+	// Match is the verdict: the Percentage reaches the Threshold
+	// (compare.Meets: Percentage >= 100*Threshold, both to two decimals).
 	Match bool
-	// Percentage is the calibrated match confidence in [0, 100].
+	// Percentage is the calibrated match confidence in [0, 100], rounded
+	// to two decimals (compare.RoundPercentage) before Match is decided, so
+	// the figure shown is the figure decided on.
 	Percentage float64
 	// Similarity is the cosine similarity of the two face embeddings after
 	// the bundled score normalisation (compare.Similarity): the score the
@@ -161,6 +182,11 @@ type Result struct {
 	Similarity float64
 	// Threshold is the threshold that was applied.
 	Threshold float64
+	// MultipleFaces says image2 holds a competing face (see
+	// CompetingFaceRatio): someone other than the compared person is in
+	// the photo at a comparable size. With
+	// CompareOptions.RequireSingleFace that is an error instead.
+	MultipleFaces bool
 	// Images describes image1 and image2.
 	Images [2]ImageFaces
 	// Liveness is image2's liveness when CompareOptions.Liveness is set.
@@ -175,11 +201,11 @@ type ImageFaces struct {
 	// Width and Height of the decoded image (after EXIF orientation).
 	Width, Height int
 	// Faces are all faces found, largest first, in the coordinates of the
-	// decoded image.
+	// decoded image; len(Faces) is the image's face count.
 	Faces []detect.Face
-	// Used is the index in Faces of the face that was compared: for
-	// image1 its largest usable face, for image2 the face most similar to
-	// it.
+	// Used is the index in Faces of the face that was compared: the
+	// image's largest usable face (with CompareOptions.BestFace, for
+	// image2, the face most similar to image1's).
 	Used int
 	// Crop is the aligned embed.InputSize x embed.InputSize crop of the
 	// used face.
@@ -190,10 +216,15 @@ type ImageFaces struct {
 
 // Compare tells whether image1 (the reference, e.g. the photo of an
 // identity document) and image2 (e.g. a selfie) show the same person.
-// image1's largest face is compared with each face of image2 and the most
-// similar one is used (among its MaxComparedFaces largest). Errors about
-// one image are *ImageError; an invalid threshold is reported before any
-// image is read.
+//
+// Each image contributes its largest usable face (the one Matcher.Embed
+// returns), so the score of a pair does not depend on anything but the two
+// faces, and a card held up beside the selfie's face is counted but not
+// compared. Another face in image2 at least CompetingFaceRatio as wide as
+// its largest sets Result.MultipleFaces (or, with RequireSingleFace, fails
+// with ErrMultipleFaces); CompareOptions.BestFace searches image2's faces
+// instead. Errors about one image are *ImageError; an invalid threshold is
+// reported before any image is read.
 func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *CompareOptions) (res *Result, err error) {
 	defer func() {
 		if err != nil {
@@ -201,9 +232,13 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		}
 	}()
 	defer recoverInternal(&err)
+	var o CompareOptions
+	if opts != nil {
+		o = *opts
+	}
 	threshold := compare.DefaultThreshold
-	if opts != nil && opts.Threshold != 0 {
-		threshold = opts.Threshold
+	if o.Threshold != 0 {
+		threshold = o.Threshold
 	}
 	if err := compare.CheckThreshold(threshold); err != nil {
 		return nil, err
@@ -212,10 +247,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		return nil, &ImageError{Image: 2, Err: ErrSharedReader}
 	}
 	// Each image is decoded, searched for faces and its face(s) embedded in
-	// its own goroutine: image1 its largest usable face, image2 all of them.
-	// A failure of image1 cancels image2's work (a slow URL, say): image1's
-	// error is the one reported then anyway. (Not the other way round, so
-	// which error is reported never depends on timing.)
+	// its own goroutine. A failure of image1 cancels image2's work (a slow
+	// URL, say): image1's error is the one reported then anyway. (Not the
+	// other way round, so which error is reported never depends on timing.)
 	var (
 		wg    sync.WaitGroup
 		imgs  [2]image.Image
@@ -235,13 +269,7 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 				}
 			}()
 			defer recoverInternal(&errs[i])
-			imgs[i], faces[i], errs[i] = m.detect(inner, src)
-			if errs[i] != nil {
-				return
-			}
-			embStart := time.Now()
-			embs[i], errs[i] = m.embedFaces(inner, imgs[i], faces[i], i == 1)
-			m.observe(StageEmbed, embStart)
+			imgs[i], faces[i], embs[i], errs[i] = m.examine(inner, src, i == 1 && o.BestFace)
 		}()
 	}
 	wg.Wait()
@@ -259,7 +287,8 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces[i], Image: imgs[i],
 			Used: embs[i][0].index, Crop: embs[i][0].crop}
 	}
-	// image2: the face most similar to image1's wins (ties: the larger face).
+	// embs[1] holds one face (the largest usable) unless BestFace asked for
+	// all of them: then the most similar wins (ties: the larger face).
 	ref := embs[0][0].vec
 	best := math.Inf(-1)
 	for _, e := range embs[1] {
@@ -267,9 +296,14 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
 	}
+	res.MultipleFaces = competingFaces(faces[1], res.Images[1].Used) > 0
+	if res.MultipleFaces && o.RequireSingleFace {
+		return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w: %d faces found, %d of them at least %.0f%% as wide as the largest",
+			ErrMultipleFaces, len(faces[1]), 1+competingFaces(faces[1], res.Images[1].Used), 100*CompetingFaceRatio)}
+	}
 	res.Similarity = best
-	res.Percentage = m.cal.Percentage(best)
-	res.Match = res.Percentage/100 >= threshold
+	res.Percentage = compare.RoundPercentage(m.cal.Percentage(best))
+	res.Match = compare.Meets(res.Percentage, threshold)
 	if opts != nil && opts.Liveness {
 		if res.Liveness, err = m.checkLiveness(ctx, imgs[1], faces[1][res.Images[1].Used]); err != nil {
 			return nil, err
@@ -278,11 +312,46 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	return res, nil
 }
 
+// competingFaces counts the faces other than faces[used] whose box is at
+// least CompetingFaceRatio times as wide as the largest face's (faces are
+// largest first, as detect returns them).
+func competingFaces(faces []detect.Face, used int) int {
+	if len(faces) == 0 {
+		return 0
+	}
+	largest := faces[0].Box.Dx()
+	n := 0
+	for j, f := range faces {
+		if j != used && float64(f.Box.Dx()) >= CompetingFaceRatio*float64(largest) {
+			n++
+		}
+	}
+	return n
+}
+
 // faceEmbedding is the embedding of faces[index] and its aligned crop.
 type faceEmbedding struct {
 	index int
 	crop  *image.RGBA
 	vec   []float32
+}
+
+// examine loads src, finds its faces and embeds the one(s) to compare:
+// the largest usable face, or with all every usable face among the
+// MaxComparedFaces largest. Compare and Embed both go through it, so an
+// embedding stored with Embed scores exactly as Compare would.
+func (m *Matcher) examine(ctx context.Context, src Source, all bool) (image.Image, []detect.Face, []faceEmbedding, error) {
+	img, faces, err := m.detect(ctx, src)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	embStart := time.Now()
+	embs, err := m.embedFaces(ctx, img, faces, all)
+	m.observe(StageEmbed, embStart)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return img, faces, embs, nil
 }
 
 // embedFaces embeds the largest usable face of img (all == false) or every
@@ -395,14 +464,13 @@ func (m *Matcher) Detect(ctx context.Context, src Source) (img image.Image, face
 }
 
 // Embed returns the embedding (embed.Dim floats, L2-normalised) of the
-// largest usable face in src, and that face. No face is ErrNoFace.
+// largest usable face in src, and that face: the very embedding Compare
+// uses for src, so compare.Similarity of two Embed results is bit-identical to
+// Result.Similarity (default options) and stored face templates score as
+// Compare does. No face is ErrNoFace.
 func (m *Matcher) Embed(ctx context.Context, src Source) (vec []float32, face detect.Face, err error) {
 	defer recoverInternal(&err)
-	img, faces, err := m.detect(ctx, src)
-	if err != nil {
-		return nil, detect.Face{}, err
-	}
-	embs, err := m.embedFaces(ctx, img, faces, false)
+	_, faces, embs, err := m.examine(ctx, src, false)
 	if err != nil {
 		return nil, detect.Face{}, err
 	}
@@ -432,8 +500,12 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 }
 
 // Percentage maps a similarity to the Matcher's calibrated match confidence
-// in [0, 100]. For two embeddings from Embed, pass compare.Similarity(a, b)
-// (the cosine after the bundled normalisation), not the raw cosine.
+// in [0, 100], unrounded. For two embeddings from Embed, pass
+// compare.Similarity(a, b) (the cosine after the bundled normalisation), not
+// the raw cosine. Result.Percentage is this value rounded to two decimals
+// (compare.RoundPercentage), and a verdict on stored embeddings must be
+// taken the same way:
+// compare.Meets(compare.RoundPercentage(m.Percentage(sim)), threshold).
 func (m *Matcher) Percentage(cosine float64) float64 { return m.cal.Percentage(cosine) }
 
 func recoverInternal(err *error) {

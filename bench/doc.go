@@ -8,22 +8,36 @@
 //     flip augmentation), one image through the whole pipeline, and
 //     facematch.Matcher.Compare end to end, sequential and in parallel. All
 //     report allocations. They skip when ../shared is absent.
-//   - TestLFWOneFold — the CI accuracy guard: fold 1 of LFW (600 pairs) end to
-//     end, asserting accuracy, TAR and no-face floors a little under the
-//     measured figures. Skipped under -short and without ../shared.
+//   - TestLFWOneFold — the CI accuracy guard: fold 1 of LFW (600 pairs) on
+//     the shipped path, asserting accuracy, TAR and no-face floors a little
+//     under the measured figures. Skipped under -short and without ../shared.
 //   - go run ./bench/cmd/lfw — the full 10-fold LFW benchmark (see its doc).
+//     By default every image goes through facematch.Matcher.Embed, the
+//     function Matcher.Compare uses, so the scores are Compare's own;
+//     --pick center|largest, --landmarks and --no-flip are diagnostics.
+//   - go run ./bench/cmd/facepolicy — the false accepts of
+//     CompareOptions.BestFace against the default face policy, on LFW
+//     impostor pairs with several faces in image2 and on collages.
 //
-// # Measured (2026-11-26, LFW pairs.txt: 6000 pairs, 7701 images)
+// # Measured (2026-11-30, LFW pairs.txt: 6000 pairs, 7701 images)
 //
-// End to end (commit ffa3e17; decode → detect with ONet landmarks → align →
-// embed, flip augmentation, central face):
+// The shipped path (branch policy on 22087bd; decode → detect with ONet
+// landmarks → largest face → align → embed with flip augmentation, all by
+// Matcher.Embed):
 //
 //	go run ./bench/cmd/lfw --data ../shared/datasets/lfw --roc roc.png --scores lfw-scores.tsv
 //
-//	accuracy 99.13% ± 0.65 (10-fold), AUC 0.99649, TAR 98.93% @ FAR 1e-2,
-//	98.10% @ FAR 1e-3; no face in 5 images (9 pairs, 6 genuine, scored -1);
-//	on the 5991 pairs with both faces found: 99.23% ± 0.46. 159 s on 2
-//	cores (48 images/s).
+//	accuracy 98.92% ± 0.66 (10-fold), AUC 0.99555, TAR 98.67% @ FAR 1e-2,
+//	97.67% @ FAR 1e-3; no face in 5 images (9 pairs, 6 genuine, scored -1);
+//	on the 5991 pairs with both faces found: 99.01% ± 0.49. 650 s on 2
+//	cores shared with other jobs.
+//
+// # Earlier (2026-11-26), with the benchmark's own centre-face rule
+//
+// End to end (commit ffa3e17; central face, now --pick center):
+// accuracy 99.13% ± 0.65 (10-fold), AUC 0.99649, TAR 98.93% @ FAR 1e-2,
+// 98.10% @ FAR 1e-3; on the 5991 pairs with both faces found: 99.23% ±
+// 0.46. 159 s on 2 cores (48 images/s).
 //
 // At commit 10646a8 (two ONet passes per face, weak windows not verified)
 // it was 98.93% ± 0.68, AUC 0.99474, TAR 97.93% @ 1e-3, 9 images without a
@@ -40,10 +54,11 @@
 //	(3 images have no reference landmarks and count as no-face pairs.)
 //
 // So the model reproduces the published figures (98.98% ± 0.61 and TAR
-// 97.7% @ 1e-3 without flip, by a slightly different threshold search). End
-// to end meets both goals (≥ 99.0% accuracy, ≥ 97% TAR @ 1e-3); on the pairs
-// where both faces are found it matches the reference landmarks, so what
-// remains of the loss is mostly the 5 images without a face.
+// 97.7% @ 1e-3 without flip, by a slightly different threshold search). The
+// centre rule met both goals (≥ 99.0% accuracy, ≥ 97% TAR @ 1e-3); the
+// shipped largest-face rule meets the TAR goal and falls 0.08 points short
+// of the accuracy goal on LFW, whose photos are centred on the labelled
+// person while a bystander is sometimes larger (10 genuine pairs).
 //
 // The metrics are in bench/internal/eval, the parallel runner and report in
 // bench/internal/runner, and the pipeline as the benchmark drives it in

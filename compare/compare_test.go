@@ -220,12 +220,12 @@ func TestFitAnchored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := FitAnchored(cos, same, anchor, 70)
+	c, err := FitAnchored(cos, same, anchor, LowestAccepted(DefaultThreshold))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Percentage(anchor); math.Abs(got-70) > 1e-9 {
-		t.Fatalf("Percentage(anchor) = %v, want 70", got)
+	if got := c.Percentage(anchor); math.Abs(got-69.995) > 1e-9 {
+		t.Fatalf("Percentage(anchor) = %v, want 69.995 (70.00 once rounded)", got)
 	}
 	far, frr, err := Rates(cos, same, c, DefaultThreshold)
 	if err != nil {
@@ -334,7 +334,7 @@ func TestAnchorSurvivesRounding(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := FitAnchored(cos, same, anchor, 70)
+			c, err := FitAnchored(cos, same, anchor, LowestAccepted(DefaultThreshold))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -345,6 +345,56 @@ func TestAnchorSurvivesRounding(t *testing.T) {
 			if got > far {
 				t.Fatalf("seed %d: FAR %v at the threshold anchored at FAR %v", seed, got, far)
 			}
+		}
+	}
+}
+
+// TestRoundingEdge: the shown percentage is the decided one. 69.995 shows
+// as 70.00% and matches at 0.70; 69.994999 shows as 69.99% and does not.
+func TestRoundingEdge(t *testing.T) {
+	for _, tc := range []struct {
+		p         float64
+		threshold float64
+		text      string
+		match     bool
+	}{
+		{69.997, 0.70, "70.00%", true},
+		{69.995, 0.70, "70.00%", true},
+		{69.994999, 0.70, "69.99%", false},
+		{70, 0.70, "70.00%", true},
+		{79.996, 0.80, "80.00%", true},
+		{94.994, 0.95, "94.99%", false},
+		{95, 0.95, "95.00%", true},
+		{100, 0.95, "100.00%", true},
+		{0, 0.70, "0.00%", false},
+		{70.004, 0.70001, "70.00%", false}, // a threshold between hundredths rounds up
+		{70.005, 0.70001, "70.01%", true},
+		{math.NaN(), 0.70, "NaN%", false},
+	} {
+		r := RoundPercentage(tc.p)
+		if got := FormatPercentage(r); got != tc.text {
+			t.Errorf("FormatPercentage(RoundPercentage(%v)) = %q, want %q", tc.p, got, tc.text)
+		}
+		if got := Meets(r, tc.threshold); got != tc.match {
+			t.Errorf("Meets(%v, %v) = %v, want %v", r, tc.threshold, got, tc.match)
+		}
+		// The verdict agrees with the text whatever the caller rounds first.
+		if Meets(tc.p, tc.threshold) != Meets(r, tc.threshold) {
+			t.Errorf("Meets(%v) and Meets(rounded %v) disagree", tc.p, r)
+		}
+	}
+	// Every threshold in hundredths: a percentage that shows as the
+	// threshold matches, one hundredth less does not; MatchCosine is the
+	// boundary on the cosine axis.
+	for h := 7000; h <= 9500; h++ {
+		th := float64(h) / 10000
+		p := float64(h) / 100
+		if !Meets(RoundPercentage(p), th) || Meets(RoundPercentage(p-0.01), th) {
+			t.Fatalf("threshold %v: %v or %v decided wrongly", th, p, p-0.01)
+		}
+		c := Default.MatchCosine(th)
+		if !Meets(Default.Percentage(math.Nextafter(c, 2)+1e-12), th) || Meets(Default.Percentage(c-1e-9), th) {
+			t.Fatalf("threshold %v: MatchCosine %v is not the boundary", th, c)
 		}
 	}
 }

@@ -20,13 +20,16 @@
 // "95.00%".
 //
 //	s := compare.Similarity(e1, e2)
-//	p := compare.Default.Percentage(s)
-//	match := p/100 >= compare.DefaultThreshold
+//	p := compare.RoundPercentage(compare.Default.Percentage(s))
+//	match := compare.Meets(p, compare.DefaultThreshold)
 //	fmt.Println(compare.FormatPercentage(p), match)
 //
-// Because the mapping is increasing, every threshold on the percentage is a
-// threshold on the score: Calibration.Cosine(70) is the score the default
-// threshold needs.
+// The percentage is rounded to two decimals once, and the verdict is taken
+// on that rounded value (Meets), so the figure shown is the figure decided
+// on: 69.995 shows as 70.00 % and matches at 0.70. Because the mapping is
+// increasing, every threshold on the percentage is a threshold on the
+// score: Calibration.MatchCosine(0.70) is the lowest score the default
+// threshold accepts.
 //
 // # What the thresholds mean
 //
@@ -50,7 +53,7 @@
 // which is how Default is produced:
 //
 //	anchor, _ := compare.CosineAtFAR(score, same, 0.001)
-//	cal, _ := compare.FitAnchored(score, same, anchor, 70)
+//	cal, _ := compare.FitAnchored(score, same, anchor, compare.LowestAccepted(0.70))
 //
 // Rates reports the FAR and FRR of a calibration and threshold on such data.
 //

@@ -31,15 +31,16 @@ func ExampleFitAnchored() {
 	same := []bool{true, true, true, true, true, false, false, false, false, false}
 
 	anchor, _ := compare.CosineAtFAR(cos, same, 0) // accept no impostor
-	cal, err := compare.FitAnchored(cos, same, anchor, 70)
+	// Pin the lowest percentage shown as 70.00% (69.995) at the anchor.
+	cal, err := compare.FitAnchored(cos, same, anchor, compare.LowestAccepted(compare.DefaultThreshold))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	far, frr, _ := compare.Rates(cos, same, cal, compare.DefaultThreshold)
-	fmt.Printf("70%% at cosine %.2f: FAR %.0f%%, FRR %.0f%%\n", cal.Cosine(70), 100*far, 100*frr)
+	fmt.Printf("70.00%% from cosine %.2f: FAR %.0f%%, FRR %.0f%%\n", cal.MatchCosine(compare.DefaultThreshold), 100*far, 100*frr)
 	// Output:
-	// 70% at cosine 0.31: FAR 0%, FRR 0%
+	// 70.00% from cosine 0.31: FAR 0%, FRR 0%
 }
 
 func ExampleNormalizer() {

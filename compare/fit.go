@@ -127,14 +127,15 @@ func CosineAtFAR(cos []float64, same []bool, far float64) (float64, error) {
 // Rates reports, for the calibration c and threshold (a fraction, like
 // DefaultThreshold), the false-accept rate (impostor pairs whose Percentage
 // reaches the threshold) and the false-reject rate (genuine pairs below it),
-// with the same decision rule as the facematch package.
+// with the decision rule of the facematch package: Meets, on the
+// percentage rounded to two decimals.
 func Rates(cos []float64, same []bool, c Calibration, threshold float64) (far, frr float64, err error) {
 	if err := checkData(cos, same); err != nil {
 		return 0, 0, err
 	}
 	var nPos, nNeg, fa, fr int
 	for i, x := range cos {
-		match := c.Percentage(x)/100 >= threshold
+		match := Meets(c.Percentage(x), threshold)
 		if same[i] {
 			nPos++
 			if !match {

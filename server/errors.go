@@ -45,6 +45,7 @@ var (
 	CodeTimeout            = Code{http.StatusServiceUnavailable, "E00020", "error_request_timeout", "The request took too long to process; retry later."}
 	CodeInternal           = Code{http.StatusInternalServerError, "E00021", "error_internal", "Internal server error."}
 	CodeUnsupportedContent = Code{http.StatusUnsupportedMediaType, "E00022", "error_unsupported_content_type", "The request body must be multipart/form-data."}
+	CodeMultipleFaces      = Code{http.StatusUnprocessableEntity, "E00023", "error_multiple_faces", "image2 shows more than one person (single_face=Y): another face is at least half as wide as the largest."}
 	// CodeBodyTimeout: the body arrived slower than the minimum upload
 	// rate (Options.MinUploadRate after Options.UploadGrace) or not within
 	// Options.BodyTimeout.
@@ -58,7 +59,7 @@ var Codes = []Code{
 	CodeNotFound, CodeMethodNotAllowed, CodeTooLarge, CodeUnsupportedFormat,
 	CodeNoFace, CodeCorruptImage, CodeImageDimensions, CodeFetchFailed,
 	CodeFetchTimeout, CodeOverloaded, CodeNotReady, CodeTimeout, CodeInternal,
-	CodeUnsupportedContent, CodeBodyTimeout,
+	CodeUnsupportedContent, CodeMultipleFaces, CodeBodyTimeout,
 }
 
 // Success response constants.
@@ -132,6 +133,8 @@ func classify(err error) (Code, string) {
 	switch {
 	case errors.Is(err, facematch.ErrNoFace):
 		return prefix(CodeNoFace, "")
+	case errors.Is(err, facematch.ErrMultipleFaces):
+		return CodeMultipleFaces, CodeMultipleFaces.Message
 	case errors.Is(err, facematch.ErrTooLarge):
 		return prefix(CodeTooLarge, "")
 	case errors.Is(err, facematch.ErrImageTooLarge):

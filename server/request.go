@@ -24,7 +24,8 @@ const (
 	FieldConsent        = "consent"
 	FieldConsentPurpose = "consent_purpose"
 	FieldThreshold      = "threshold"
-	FieldLiveness       = "liveness" // "Y"/"y": also check image2's liveness
+	FieldLiveness       = "liveness"    // "Y"/"y": also check image2's liveness
+	FieldSingleFace     = "single_face" // optional: Y/y refuses an image2 with a competing face (422 error_multiple_faces)
 	FieldImage1         = "image1"
 	FieldImage2         = "image2"
 
@@ -77,6 +78,7 @@ type Request struct {
 	ConsentPurpose string
 	Threshold      float64 // DefaultThreshold when the field was absent
 	Liveness       bool    // field liveness = Y: add data.liveness
+	SingleFace     bool    // single_face=Y: a competing face in image2 is an error
 	Image1, Image2 Image
 }
 
@@ -191,7 +193,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				return nil, err
 			}
 			images[idx] = im
-		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold, FieldLiveness:
+		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold, FieldLiveness, FieldSingleFace:
 			if seen[name] {
 				part.Close()
 				return nil, reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
@@ -213,6 +215,14 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 				thrText = v
 			case FieldLiveness:
 				livText = v
+			case FieldSingleFace:
+				switch strings.TrimSpace(v) {
+				case "Y", "y":
+					req.SingleFace = true
+				case "", "N", "n":
+				default:
+					return nil, reqErr(CodeInvalidField, "The field single_face must be Y or N.")
+				}
 			}
 		default:
 			// Unknown parts are drained (bounded by the body cap) and ignored.

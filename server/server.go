@@ -262,7 +262,7 @@ func (s *Server) SetMatcher(m Matcher) {
 func (s *Server) Ready() bool { return s.matcher.Load() != nil }
 
 func defaultCompare(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error) {
-	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold, Liveness: req.Liveness})
+	return m.Compare(ctx, req.Image1.Source(), req.Image2.Source(), &facematch.CompareOptions{Threshold: req.Threshold, RequireSingleFace: req.SingleFace, Liveness: req.Liveness})
 }
 
 // ServeHTTP implements http.Handler. A path that is not in clean form
@@ -311,9 +311,19 @@ type ResponseData struct {
 	Match     string  `json:"match"`     // calibrated percentage, "95.00%"
 	IsMatch   bool    `json:"isMatch"`   // the verdict at Threshold
 	Threshold float64 `json:"threshold"` // threshold used
+	// MultipleFaces: image2 shows a competing face (another face at least
+	// half as wide as its largest; the largest is the one compared).
+	MultipleFaces bool      `json:"multipleFaces"`
+	FaceCount     FaceCount `json:"faceCount"` // faces found in each image
 	// Liveness is image2's passive liveness, present when the request had
 	// liveness=Y. An attack is still a successful scan: the caller decides.
 	Liveness *LivenessData `json:"liveness,omitempty"`
+}
+
+// FaceCount is the number of faces found in each image.
+type FaceCount struct {
+	Image1 int `json:"image1"`
+	Image2 int `json:"image2"`
 }
 
 // LivenessData is the liveness of image2's compared face.
@@ -570,11 +580,13 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		ResponseCode:  SuccessCode,
 		Message:       SuccessMessage,
 		Data: &ResponseData{
-			Status:    "SUCCESS",
-			Match:     res.PercentageText(),
-			IsMatch:   res.Match,
-			Threshold: thr,
-			Liveness:  livenessData(res.Liveness),
+			Status:        "SUCCESS",
+			Match:         res.PercentageText(),
+			IsMatch:       res.Match,
+			Threshold:     thr,
+			MultipleFaces: res.MultipleFaces,
+			FaceCount:     FaceCount{Image1: len(res.Images[0].Faces), Image2: len(res.Images[1].Faces)},
+			Liveness:      livenessData(res.Liveness),
 		},
 		ResponseKey: SuccessKey,
 	})

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -37,16 +41,45 @@ var (
 	colLandmarks = [5]color.RGBA{{60, 140, 255, 255}, {60, 140, 255, 255}, {230, 60, 230, 255}, {40, 220, 220, 255}, {40, 220, 220, 255}}
 )
 
-// writeAnnotation writes a PNG to path showing both images with every face
-// box (the compared face thicker, green for a match and red otherwise) and
-// the landmarks, the two aligned crops that were embedded, and the verdict.
-func writeAnnotation(path string, res *facematch.Result) error {
-	img := annotate(res)
+// checkAnnotatePath refuses an --annotate file name whose extension names
+// a format we do not write (".png", ".jpg" and ".jpeg" are written as such),
+// before any work is done.
+func checkAnnotatePath(path string) error {
+	if path == "" {
+		return nil
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".jpg", ".jpeg":
+		return nil
+	}
+	return fmt.Errorf("%q: the file name must end in .png (or .jpg/.jpeg), the format written", path)
+}
+
+// writeImage encodes img in the format path's extension names.
+func writeImage(path string, img image.Image) error {
+	if err := checkAnnotatePath(path); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	var err error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jpg", ".jpeg":
+		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 92})
+	default:
+		err = png.Encode(&buf, img)
+	}
+	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// writeAnnotation writes a picture to path showing both images with every
+// face box (the compared face thicker, green for a match and red
+// otherwise) and the landmarks, the two aligned crops that were embedded,
+// the verdict and a legend.
+func writeAnnotation(path string, res *facematch.Result) error {
+	return writeImage(path, annotate(res))
 }
 
 func annotate(res *facematch.Result) *image.RGBA {
@@ -55,28 +88,106 @@ func annotate(res *facematch.Result) *image.RGBA {
 	if res.Match {
 		verdictCol, verdict = colMatch, "MATCH"
 	}
-	// Scale each image into a panel.
 	var panels [2]*image.RGBA
 	for i, im := range res.Images {
-		panels[i] = panel(im, verdictCol)
+		panels[i] = labelled(panel(im, verdictCol), fmt.Sprintf("image%d (%s): %d face(s)", i+1, imageRole[i], len(im.Faces)))
 	}
-	lines := []string{
-		fmt.Sprintf("%s  %s", verdict, res.PercentageText()),
-		fmt.Sprintf("threshold %s", compare.FormatPercentage(100*res.Threshold)),
-		fmt.Sprintf("cosine similarity %.4f", res.Similarity),
-		fmt.Sprintf("faces: image1 %d, image2 %d", len(res.Images[0].Faces), len(res.Images[1].Faces)),
+	lines := []textLine{
+		{fmt.Sprintf("%s  %s", verdict, res.PercentageText()), verdictCol},
+		{fmt.Sprintf("threshold %s", compare.FormatPercentage(100*res.Threshold)), colText},
+		{fmt.Sprintf("cosine similarity %.4f", res.Similarity), colText},
 	}
-	text := renderText(lines, verdictCol)
+	if res.MultipleFaces {
+		lines = append(lines, textLine{"WARNING: another person in image2", colOtherFace})
+	}
+	lines = append(lines, legend(verdictCol, "compared face")...)
+	return compose(panels[:], [][2]*image.RGBA{{res.Images[0].Crop, res.Images[1].Crop}}, lines, verdictCol)
+}
 
-	topW := margin + panels[0].Bounds().Dx() + margin + panels[1].Bounds().Dx() + margin
-	topH := max(panels[0].Bounds().Dy(), panels[1].Bounds().Dy())
-	botW := margin + cropSide + margin + cropSide + margin + text.Bounds().Dx() + margin
-	botH := max(cropSide, text.Bounds().Dy())
+// writeFailedAnnotation draws both images of a comparison that failed
+// (no face, a competing face in strict mode, ...): each with the faces
+// found, or the reason it could not be read, and the error.
+func writeFailedAnnotation(path string, m *facematch.Matcher, srcs [2]facematch.Source, cause error) error {
+	var panels [2]*image.RGBA
+	for i, src := range srcs {
+		label := fmt.Sprintf("image%d (%s)", i+1, imageRole[i])
+		img, faces, err := m.Detect(context.Background(), src)
+		if err != nil {
+			panels[i] = labelled(messagePanel("could not be read: "+err.Error()), label)
+			continue
+		}
+		b := img.Bounds()
+		im := facematch.ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces, Used: -1, Image: img}
+		panels[i] = labelled(panel(im, colNoMatch), fmt.Sprintf("%s: %d face(s)", label, len(faces)))
+	}
+	lines := []textLine{{"NO VERDICT", colNoMatch}}
+	for _, l := range wrap(cause.Error(), 48) {
+		lines = append(lines, textLine{l, colText})
+	}
+	lines = append(lines, legend(colNoMatch, "compared face")[1:]...)
+	return writeImage(path, compose(panels[:], nil, lines, colNoMatch))
+}
+
+// writeDetectAnnotation draws one image with every face found (or, when
+// there is none, the image and the words "no face found") and a legend.
+func writeDetectAnnotation(path, name string, img image.Image, faces []detect.Face) error {
+	b := img.Bounds()
+	im := facematch.ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces, Used: -1, Image: img}
+	p := labelled(panel(im, colMatch), fmt.Sprintf("%s: %d face(s)", filepath.Base(name), len(faces)))
+	var lines []textLine
+	if len(faces) == 0 {
+		lines = append(lines, textLine{"NO FACE FOUND", colNoMatch})
+	} else {
+		lines = append(lines, textLine{fmt.Sprintf("%d face(s), largest first", len(faces)), colText})
+	}
+	lines = append(lines, legend(colMatch, "")[1:]...)
+	return writeImage(path, compose([]*image.RGBA{p}, nil, lines, colText))
+}
+
+type textLine struct {
+	text string
+	col  color.RGBA
+}
+
+// legend explains the marks: the compared face's box (when used is not
+// ""), the other faces' boxes and the landmark dots, each line in the
+// colour it explains.
+func legend(usedCol color.RGBA, used string) []textLine {
+	return []textLine{
+		{"thick box: " + used, usedCol},
+		{"thin box: face found", colOtherFace},
+		{"dots: eyes", colLandmarks[0]},
+		{"      nose", colLandmarks[2]},
+		{"      mouth corners", colLandmarks[3]},
+	}
+}
+
+// compose lays out panels side by side, below them the crop pairs (nil
+// crops are left out) and the text.
+func compose(panels []*image.RGBA, crops [][2]*image.RGBA, lines []textLine, headCol color.RGBA) *image.RGBA {
+	text := renderLines(lines)
+	topW, topH := margin, 0
+	for _, p := range panels {
+		topW += p.Bounds().Dx() + margin
+		topH = max(topH, p.Bounds().Dy())
+	}
+	nCrops := 0
+	for _, c := range crops {
+		for _, im := range c {
+			if im != nil {
+				nCrops++
+			}
+		}
+	}
+	botW := margin + nCrops*(cropSide+margin) + text.Bounds().Dx() + margin
+	botH := text.Bounds().Dy()
+	if nCrops > 0 {
+		botH = max(cropSide, botH)
+	}
 	W := max(topW, botW)
 	H := margin + topH + margin + botH + margin
 	out := image.NewRGBA(image.Rect(0, 0, W, H))
 	draw.Draw(out, out.Bounds(), image.NewUniform(colBackground), image.Point{}, draw.Src)
-
 	x := margin
 	for _, p := range panels {
 		draw.Draw(out, p.Bounds().Add(image.Pt(x, margin)), p, image.Point{}, draw.Src)
@@ -84,15 +195,64 @@ func annotate(res *facematch.Result) *image.RGBA {
 	}
 	y := margin + topH + margin
 	x = margin
-	for _, im := range res.Images {
-		r := image.Rect(x, y, x+cropSide, y+cropSide)
-		if im.Crop != nil {
-			draw.NearestNeighbor.Scale(out, r, im.Crop, im.Crop.Bounds(), draw.Src, nil)
+	for _, c := range crops {
+		for _, im := range c {
+			if im == nil {
+				continue
+			}
+			r := image.Rect(x, y, x+cropSide, y+cropSide)
+			draw.NearestNeighbor.Scale(out, r, im, im.Bounds(), draw.Src, nil)
+			strokeRect(out, r.Inset(-2), 2, headCol)
+			x += cropSide + margin
 		}
-		strokeRect(out, r.Inset(-2), 2, verdictCol)
-		x += cropSide + margin
 	}
 	draw.Draw(out, text.Bounds().Add(image.Pt(x, y)), text, image.Point{}, draw.Over)
+	return out
+}
+
+// labelled adds a caption line above p.
+func labelled(p *image.RGBA, caption string) *image.RGBA {
+	t := renderLines([]textLine{{caption, colText}})
+	w := max(p.Bounds().Dx(), t.Bounds().Dx())
+	out := image.NewRGBA(image.Rect(0, 0, w, t.Bounds().Dy()+4+p.Bounds().Dy()))
+	draw.Draw(out, out.Bounds(), image.NewUniform(colBackground), image.Point{}, draw.Src)
+	draw.Draw(out, t.Bounds(), t, image.Point{}, draw.Over)
+	draw.Draw(out, p.Bounds().Add(image.Pt(0, t.Bounds().Dy()+4)), p, image.Point{}, draw.Src)
+	return out
+}
+
+// messagePanel is a grey panel with a wrapped message, for an image that
+// could not be read.
+func messagePanel(msg string) *image.RGBA {
+	var lines []textLine
+	for _, l := range wrap(msg, 30) {
+		lines = append(lines, textLine{l, colText})
+	}
+	t := renderLines(lines)
+	p := image.NewRGBA(image.Rect(0, 0, max(panelMaxW/2, t.Bounds().Dx()+2*margin), max(panelMaxH/2, t.Bounds().Dy()+2*margin)))
+	draw.Draw(p, p.Bounds(), image.NewUniform(color.RGBA{70, 70, 70, 255}), image.Point{}, draw.Src)
+	draw.Draw(p, t.Bounds().Add(image.Pt(margin, margin)), t, image.Point{}, draw.Over)
+	return p
+}
+
+// wrap splits s into lines of at most n bytes at spaces (a longer word
+// gets a line of its own).
+func wrap(s string, n int) []string {
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > n {
+			out = append(out, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		out = append(out, line)
+	}
 	return out
 }
 
@@ -155,28 +315,24 @@ func strokeRect(dst *image.RGBA, r image.Rectangle, th int, c color.RGBA) {
 	}
 }
 
-// renderText draws lines with basicfont, the first in headCol, scaled by
+// renderLines draws lines with basicfont, each in its colour, scaled by
 // textScale, on a transparent background.
-func renderText(lines []string, headCol color.RGBA) *image.RGBA {
+func renderLines(lines []textLine) *image.RGBA {
 	face := basicfont.Face7x13
 	lineH := face.Metrics().Height.Ceil() + 4
 	w := 0
 	for _, l := range lines {
-		w = max(w, font.MeasureString(face, l).Ceil())
+		w = max(w, font.MeasureString(face, l.text).Ceil())
 	}
 	small := image.NewRGBA(image.Rect(0, 0, w+2, lineH*len(lines)+2))
 	for i, l := range lines {
-		col := colText
-		if i == 0 {
-			col = headCol
-		}
 		d := font.Drawer{
 			Dst:  small,
-			Src:  image.NewUniform(col),
+			Src:  image.NewUniform(l.col),
 			Face: face,
 			Dot:  fixed.P(1, (i+1)*lineH-4),
 		}
-		d.DrawString(l)
+		d.DrawString(l.text)
 	}
 	big := image.NewRGBA(image.Rect(0, 0, small.Bounds().Dx()*textScale, small.Bounds().Dy()*textScale))
 	draw.NearestNeighbor.Scale(big, big.Bounds(), small, small.Bounds(), draw.Src, nil)

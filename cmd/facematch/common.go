@@ -76,6 +76,7 @@ func errorCode(err error) string {
 		{facematch.ErrImageTooLarge, "image_dimensions_too_large"},
 		{facematch.ErrCorruptImage, "corrupt_image"},
 		{facematch.ErrNoFace, "no_face"},
+		{facematch.ErrMultipleFaces, "multiple_faces"},
 		{facematch.ErrInvalidURL, "invalid_url"},
 		{facematch.ErrForbiddenURL, "forbidden_url"},
 		{facematch.ErrFetchTimeout, "fetch_timeout"},
@@ -96,6 +97,9 @@ func errorCode(err error) string {
 // fail reports err on stderr (and, with asJSON, as {"error": {...}} on
 // stdout) and returns exit status 2.
 func fail(err error, asJSON bool, stdout, stderr io.Writer) int {
+	if errors.Is(err, facematch.ErrForbiddenURL) {
+		err = fmt.Errorf("%w (pass --allow-private-urls to allow loopback and private addresses)", err)
+	}
 	fmt.Fprintf(stderr, "facematch: %v\n", err)
 	if asJSON {
 		e := jsonError{Code: errorCode(err), Message: err.Error()}

@@ -14,26 +14,31 @@ func init() {
 	commands["compare"] = command{run: runCompare, summary: "compare the faces in two images (exit 0 match, 1 no match, 2 error)"}
 }
 
-const compareSynopsis = "compare [--threshold T] [--json] [--annotate OUT.png] [--liveness] [--allow-private-urls] IMAGE1 IMAGE2"
+const compareSynopsis = "compare [--threshold T] [--single-face | --best-face] [--liveness] [--json] [--annotate OUT.png] [--allow-private-urls] IMAGE1 IMAGE2"
 
 type compareJSON struct {
-	Match          bool          `json:"match"`
-	Percentage     float64       `json:"percentage"`
-	PercentageText string        `json:"percentage_text"`
-	Similarity     float64       `json:"similarity"`
-	Threshold      float64       `json:"threshold"`
-	Model          string        `json:"model"`
-	Faces          [2]imageJSON  `json:"faces"`
-	Annotated      string        `json:"annotated,omitempty"`
-	Liveness       *livenessJSON `json:"liveness,omitempty"`
+	Match          bool    `json:"match"`
+	Percentage     float64 `json:"percentage"` // rounded to two decimals; Match is decided on it
+	PercentageText string  `json:"percentage_text"`
+	Similarity     float64 `json:"similarity"`
+	Threshold      float64 `json:"threshold"`
+	// MultipleFaces: image2 holds a competing face (another face at least
+	// half as wide as its largest).
+	MultipleFaces bool          `json:"multiple_faces"`
+	FacePolicy    string        `json:"face_policy"` // "largest" or "best" (--best-face)
+	Model         string        `json:"model"`
+	Faces         [2]imageJSON  `json:"faces"`
+	Annotated     string        `json:"annotated,omitempty"`
+	Liveness      *livenessJSON `json:"liveness,omitempty"`
 }
 
 type imageJSON struct {
 	Source    string          `json:"source"`
 	Width     int             `json:"width"`
 	Height    int             `json:"height"`
-	Count     int             `json:"count"`
-	Used      int             `json:"used"` // index into boxes/landmarks/scores of the compared face
+	FaceCount int             `json:"face_count"`
+	Count     int             `json:"count"` // same as face_count (kept for earlier readers)
+	Used      int             `json:"used"`  // index into boxes/landmarks/scores of the compared face
 	Boxes     []jsonBox       `json:"boxes"`
 	Landmarks [][5][2]float64 `json:"landmarks"`
 	Scores    []float32       `json:"scores"`
@@ -43,7 +48,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", compareSynopsis, stderr)
 	threshold := fs.Float64("threshold", compare.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
-	annotate := fs.String("annotate", "", "write a PNG showing the faces, the aligned crops and the verdict to `OUT.png`")
+	annotate := fs.String("annotate", "", "write a picture of the faces, the aligned crops and the verdict to `OUT.png` (or .jpg); written also when no face is found")
+	singleFace := fs.Bool("single-face", false, "refuse image2 when it shows a competing face (another face at least half as wide as the largest): exit 2, code multiple_faces")
+	bestFace := fs.Bool("best-face", false, "compare image1's face with every face of image2 and keep the best (finds a person in a group photo; NOT for identity checks: more faces, more false accepts)")
 	allowPrivate := fs.Bool("allow-private-urls", false, "let URL images reach loopback/private/link-local addresses")
 	live := fs.Bool("liveness", false, "also check that image2's face is live (exit 0 only for a live match)")
 	pos, err := parseArgs(fs, args)
@@ -60,6 +67,12 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if err := compare.CheckThreshold(*threshold); err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
+	if *singleFace && *bestFace {
+		return fail(fmt.Errorf("%w: --single-face and --best-face exclude each other", errUsage), *asJSON, stdout, stderr)
+	}
+	if err := checkAnnotatePath(*annotate); err != nil {
+		return fail(fmt.Errorf("%w: --annotate: %v", errUsage, err), *asJSON, stdout, stderr)
+	}
 	var srcs [2]facematch.Source
 	for i, arg := range pos {
 		s, err := source(arg)
@@ -72,8 +85,18 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
-	res, err := m.Compare(context.Background(), srcs[0], srcs[1], &facematch.CompareOptions{Threshold: *threshold, Liveness: *live})
+	res, err := m.Compare(context.Background(), srcs[0], srcs[1], &facematch.CompareOptions{
+		Threshold: *threshold, RequireSingleFace: *singleFace, BestFace: *bestFace, Liveness: *live})
 	if err != nil {
+		if *annotate != "" {
+			// Still draw the two images, with what was found and why
+			// there is no verdict.
+			if aerr := writeFailedAnnotation(*annotate, m, srcs, err); aerr != nil {
+				fmt.Fprintf(stderr, "facematch: --annotate: %v\n", aerr)
+			} else if !*asJSON {
+				fmt.Fprintf(stdout, "annotated image written to %s\n", *annotate)
+			}
+		}
 		return fail(err, *asJSON, stdout, stderr)
 	}
 	if *annotate != "" {
@@ -88,11 +111,16 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			PercentageText: res.PercentageText(),
 			Similarity:     res.Similarity,
 			Threshold:      res.Threshold,
+			MultipleFaces:  res.MultipleFaces,
+			FacePolicy:     "largest",
 			Model:          facematch.Model,
 			Annotated:      *annotate,
 		}
+		if *bestFace {
+			out.FacePolicy = "best"
+		}
 		for i, im := range res.Images {
-			j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, Count: len(im.Faces), Used: im.Used,
+			j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, FaceCount: len(im.Faces), Count: len(im.Faces), Used: im.Used,
 				Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
 			for _, f := range im.Faces {
 				jf := toJSONFace(f)
@@ -115,8 +143,15 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
 			verdict, res.PercentageText(), compare.FormatPercentage(100*res.Threshold), res.Similarity)
 		for i, im := range res.Images {
-			fmt.Fprintf(stdout, "image%d %s: %dx%d, %d face(s), compared face %d: %s\n",
-				i+1, pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))
+			fmt.Fprintf(stdout, "image%d (%s) %s: %dx%d, %d face(s), compared face %d: %s\n",
+				i+1, imageRole[i], pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))
+		}
+		if res.MultipleFaces {
+			fmt.Fprintf(stdout, "warning: image2 shows %d faces, and another person's face is at least half as large as the compared one; "+
+				"an identity check expects the selfie to show one person (--single-face refuses such photos)\n", len(res.Images[1].Faces))
+		}
+		if *bestFace {
+			fmt.Fprintln(stdout, "note: --best-face compared image1 with every face of image2 and kept the best; each extra face is another chance of a false accept")
 		}
 		if *annotate != "" {
 			fmt.Fprintf(stdout, "annotated image written to %s\n", *annotate)
@@ -130,6 +165,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitNoMatch
 }
+
+// imageRole names what image1 and image2 are in an identity check.
+var imageRole = [2]string{"reference", "selfie"}
 
 // jsonRequested reports whether --json appears among args (used to format
 // errors from flag parsing itself).

@@ -3,11 +3,19 @@
 //
 // Usage:
 //
-//	facematch compare [--threshold T] [--json] [--annotate OUT.png] IMAGE1 IMAGE2
+//	facematch compare [--threshold T] [--single-face | --best-face] [--json] [--annotate OUT.png] IMAGE1 IMAGE2
 //	facematch embed [--aligned] [--json] IMAGE
-//	facematch detect [--json] IMAGE
+//	facematch detect [--json] [--annotate OUT.png] IMAGE
 //	facematch liveness [--threshold T] [--json] IMAGE
 //	facematch serve [flags]
+//	facematch version [--json]     (also: facematch --version)
+//
+// compare uses the largest face of each image: image1 is the reference
+// (the document photo), image2 the selfie. When image2 shows another face
+// at least half as wide as its largest, the output warns (JSON:
+// "multiple_faces": true); --single-face makes that an error (exit 2, code
+// multiple_faces). --best-face searches all of image2's faces instead —
+// for group photos, not identity checks.
 //
 // Each IMAGE is a file path or an http(s) URL. Exit status: 0 match (or
 // success for embed/detect), 1 no match, 2 error.
@@ -54,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	switch args[0] {
+	case "--version", "-version", "-v":
+		return runVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
@@ -86,5 +96,5 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run \"facematch help <command>\" for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 match/success, 1 no match, 2 error.")
+	fmt.Fprintln(w, "Exit status: 0 match/success, 1 no match, 2 error. \"facematch --version\" prints the version and model checksums.")
 }

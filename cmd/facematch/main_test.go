@@ -109,7 +109,10 @@ type cliCompareOut struct {
 	PercentageText string   `json:"percentage_text"`
 	Similarity     *float64 `json:"similarity"`
 	Threshold      *float64 `json:"threshold"`
+	MultipleFaces  *bool    `json:"multiple_faces"`
+	FacePolicy     string   `json:"face_policy"`
 	Faces          []struct {
+		FaceCount int             `json:"face_count"`
 		Count     int             `json:"count"`
 		Used      int             `json:"used"`
 		Boxes     []jsonBox       `json:"boxes"`
@@ -236,6 +239,9 @@ func TestCompareCommand(t *testing.T) {
 		v := decodeCompare(t, out)
 		if code != 2 || v.Error == nil || v.Error.Code != "forbidden_url" || v.Error.Image != 2 {
 			t.Fatalf("loopback URL without --allow-private-urls: exit %d %s", code, out)
+		}
+		if !strings.Contains(v.Error.Message, "--allow-private-urls") {
+			t.Errorf("the forbidden-URL error does not name the flag that allows it: %s", v.Error.Message)
 		}
 	})
 }

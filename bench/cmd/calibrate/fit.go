@@ -107,7 +107,7 @@ func fitCalibration(sc map[string]*scored, names []string) (compare.Calibration,
 			}
 		}
 	}
-	c, err := compare.FitAnchored(cos, same, anchor, 100*compare.DefaultThreshold)
+	c, err := compare.FitAnchored(cos, same, anchor, compare.LowestAccepted(compare.DefaultThreshold))
 	return c, goal, reached, err
 }
 

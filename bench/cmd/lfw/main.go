@@ -1,8 +1,10 @@
 // Command lfw measures face-verification accuracy end to end on LFW (or any
-// labelled pair list): every distinct image goes once through the public
-// pipeline (decode → detect → align → embed; nothing of the dataset's own
-// alignment), in parallel over the cores, then each pair is scored with the
-// cosine similarity and the LFW protocol is applied.
+// labelled pair list): every distinct image goes once through
+// facematch.Matcher.Embed — the function Matcher.Compare uses to decode an
+// image, choose its face (the largest usable one), align and embed it;
+// nothing of the dataset's own alignment — in parallel over the cores, then
+// each pair is scored with the cosine similarity (bit-identical to
+// Compare's Similarity) and the LFW protocol is applied.
 //
 // Usage:
 //
@@ -28,7 +30,9 @@
 //	--from-scores FILE evaluate a scores file written by --scores instead of running the
 //	                   pipeline (repeatable)
 //	--landmarks FILE   use reference landmarks (JSON lines: id, box, points) instead of detection
-//	--pick RULE        center (default; the face LFW labels) or largest, among several faces
+//	--pick RULE        compare (default: every image through facematch.Matcher.Embed, the
+//	                   function Matcher.Compare uses, so scores are what Compare ships);
+//	                   diagnostics: center (the face LFW labels) or largest
 //	--no-flip          embed without horizontal-flip test-time augmentation
 //	--workers N        parallel images (default GOMAXPROCS)
 //
@@ -36,7 +40,8 @@
 // 10th; mean ± population std), ROC AUC, TAR at FAR 1e-2 and 1e-3, the number
 // of images where no face was found (their pairs score cosine -1 — never a
 // match — and are never dropped), and FAR/FRR at the thresholds 0.70, 0.80,
-// 0.90 and 0.95 on the calibrated percentage of compare.Default.
+// 0.90 and 0.95 on the calibrated percentage of compare.Default, rounded and
+// decided as Compare decides (compare.Meets).
 //
 // An image the pipeline refuses (a BMP named .jpg, a truncated file…) is a
 // failed image: its pairs count like no-face pairs and the report lists it
@@ -115,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&c.embeddings, "embeddings", "write per-image embeddings (TSV, for bench/cmd/calibrate) to this file; once per list")
 	fs.Var(&c.fromScores, "from-scores", "evaluate this scores TSV instead of running the pipeline; repeatable")
 	fs.StringVar(&c.landmarks, "landmarks", "", "reference landmarks (JSON lines) used instead of detection")
-	fs.StringVar(&c.pick, "pick", pipeline.PickCenter, "face to use when several are found: center or largest")
+	fs.StringVar(&c.pick, "pick", pipeline.PickShipped, "face to use when several are found: compare (the shipped Matcher.Compare path) or, as a diagnostic, center or largest")
 	fs.BoolVar(&c.noFlip, "no-flip", false, "disable horizontal-flip test-time augmentation")
 	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "images processed in parallel")
 	if err := fs.Parse(args); err != nil {
@@ -282,6 +287,11 @@ func (c *config) runList(ctx context.Context, i int, lr *listReport, stderr io.W
 	pairs = eval.FirstFolds(pairs, c.folds)
 	opts := &pipeline.Options{Pick: c.pick, DisableFlip: c.noFlip, Embedders: c.workers}
 	desc := "detector"
+	if c.pick == pipeline.PickShipped && c.landmarks == "" && !c.noFlip {
+		desc = runner.PipelineShipped
+	} else if c.pick != pipeline.PickShipped {
+		desc = "detector, diagnostic pick " + c.pick
+	}
 	if c.landmarks != "" {
 		if opts.Landmarks, err = pipeline.LoadLandmarks(c.landmarks, data); err != nil {
 			return nil, "", err
@@ -294,7 +304,11 @@ func (c *config) runList(ctx context.Context, i int, lr *listReport, stderr io.W
 	}
 	fmt.Fprintf(stderr, "lfw: %s: %d pairs, %d images, %d workers, landmarks: %s\n", pairsFile, len(pairs), len(eval.Images(pairs)), c.workers, desc)
 	s, err := runner.Run(ctx, pairs, pl.Embed, &runner.Options{Workers: c.workers, Progress: stderr})
-	return s, desc, err
+	if err != nil {
+		return nil, "", err
+	}
+	s.Pipeline = desc
+	return s, desc, nil
 }
 
 // plot draws the ROC of rep (and of --roc-compare) to --roc.
@@ -370,7 +384,7 @@ func keepFolds(s *runner.Scores, n int) *runner.Scores {
 	for _, f := range eval.Folds(kept) {
 		keep[f] = true
 	}
-	out := &runner.Scores{Pairs: kept, Images: len(eval.Images(kept))}
+	out := &runner.Scores{Pairs: kept, Images: len(eval.Images(kept)), Pipeline: s.Pipeline}
 	for i, p := range s.Pairs {
 		if keep[p.Fold] {
 			out.Cosine = append(out.Cosine, s.Cosine[i])

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/facematch/facematch/compare"
 )
 
 // ErrInput is wrapped by errors about metric inputs: slices of different
@@ -252,7 +254,8 @@ func TARAtFAR(scores []float64, same []bool, far float64) (tar, threshold float6
 }
 
 // CalibrationRow is the error profile of one threshold on the calibrated
-// percentage: a pair matches when pct(score)/100 >= Threshold.
+// percentage: a pair matches when pct(score), rounded to two decimals,
+// reaches Threshold (compare.Meets, the product's decision rule).
 type CalibrationRow struct {
 	Threshold    float64 `json:"threshold"`
 	FAR          float64 `json:"far"` // false accepts / impostor pairs
@@ -282,7 +285,7 @@ func Calibration(scores []float64, same []bool, pct func(float64) float64, thres
 	for _, t := range thresholds {
 		r := CalibrationRow{Threshold: t, Genuine: npos, Impostor: nneg}
 		for i := range p {
-			match := p[i]/100 >= t
+			match := compare.Meets(p[i], t)
 			if match && !same[i] {
 				r.FalseAccepts++
 			}

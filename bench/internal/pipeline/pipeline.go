@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"gonum.org/v1/gonum/spatial/r2"
 
+	"github.com/facematch/facematch"
 	"github.com/facematch/facematch/align"
 	"github.com/facematch/facematch/bench/internal/runner"
 	"github.com/facematch/facematch/detect"
@@ -20,20 +22,32 @@ import (
 	"github.com/facematch/facematch/internal/imageio"
 )
 
-// Face pick rules for images with several detected faces.
+// Face pick rules for images with several detected faces. PickShipped is
+// the product's rule and the default; the others are diagnostics.
 const (
-	PickCenter  = "center"
+	// PickShipped embeds each image with facematch.Matcher.Embed: the very
+	// function Matcher.Compare uses to choose and embed an image's face
+	// (default options), so a pair's cosine here is bit-identical to
+	// Result.Similarity.
+	PickShipped = "compare"
+	// PickCenter (diagnostic): the face whose box centre is nearest the
+	// image centre, the face LFW labels.
+	PickCenter = "center"
+	// PickLargest (diagnostic): the largest detected face, re-implemented
+	// here without the Matcher's fallback to the next usable face.
 	PickLargest = "largest"
 )
 
-// Options configures a Pipeline. The zero value means: detect faces, pick the
-// central one, flip test-time augmentation on, one embedder per CPU.
+// Options configures a Pipeline. The zero value means the shipped path:
+// facematch.Matcher with default options (flip test-time augmentation on),
+// one embedder per CPU.
 type Options struct {
-	// Landmarks, when not nil, replaces detection: image path (relative to
-	// the dataset folder, slash-separated) → five reference landmarks.
+	// Landmarks, when not nil, replaces detection (diagnostic): image path
+	// (relative to the dataset folder, slash-separated) → five reference
+	// landmarks.
 	Landmarks   map[string][5]r2.Vec
-	Pick        string // PickCenter (default) or PickLargest
-	DisableFlip bool   // embed without horizontal-flip augmentation
+	Pick        string // PickShipped (default), PickCenter or PickLargest
+	DisableFlip bool   // embed without horizontal-flip augmentation (diagnostic)
 	Embedders   int    // embeddings computed at once (embed.Options.Workers); 0 = GOMAXPROCS
 	Detector    *detect.Options
 }
@@ -42,9 +56,14 @@ type Options struct {
 type Pipeline struct {
 	dir  string
 	opts Options
+	m    *facematch.Matcher // PickShipped without Landmarks
 	det  *detect.Detector
 	emb  *embed.Embedder
 }
+
+// Shipped reports whether the pipeline embeds through facematch.Matcher,
+// the path Compare ships (no reference landmarks, PickShipped).
+func (p *Pipeline) Shipped() bool { return p.m != nil }
 
 // New builds the detector and the embedder for images under dir.
 func New(dir string, opts *Options) (*Pipeline, error) {
@@ -54,10 +73,21 @@ func New(dir string, opts *Options) (*Pipeline, error) {
 	}
 	switch p.opts.Pick {
 	case "":
-		p.opts.Pick = PickCenter
-	case PickCenter, PickLargest:
+		p.opts.Pick = PickShipped
+	case PickShipped, PickCenter, PickLargest:
 	default:
-		return nil, fmt.Errorf("pipeline: unknown face pick %q (want %s or %s)", p.opts.Pick, PickCenter, PickLargest)
+		return nil, fmt.Errorf("pipeline: unknown face pick %q (want %s, %s or %s)", p.opts.Pick, PickShipped, PickCenter, PickLargest)
+	}
+	if p.opts.Pick == PickShipped && p.opts.Landmarks == nil {
+		m, err := facematch.New(&facematch.Options{
+			Detector: p.opts.Detector,
+			Embedder: &embed.Options{DisableFlip: p.opts.DisableFlip, Workers: p.opts.Embedders},
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.m = m
+		return p, nil
 	}
 	if p.opts.Landmarks == nil {
 		d, err := detect.New(p.opts.Detector)
@@ -84,10 +114,10 @@ func (p *Pipeline) Decode(rel string) (image.Image, error) {
 	return img, err
 }
 
-// Landmarks returns the five landmarks of the face to embed in img (image
-// rel), from the reference file or the detector. The error wraps
+// landmarks returns the five landmarks of the face to embed in img (image
+// rel), from the reference file or the detector (diagnostic paths only). The error wraps
 // runner.ErrNoFace when there is none.
-func (p *Pipeline) Landmarks(rel string, img image.Image) ([5]r2.Vec, error) {
+func (p *Pipeline) landmarks(rel string, img image.Image) ([5]r2.Vec, error) {
 	if p.opts.Landmarks != nil {
 		lm, ok := p.opts.Landmarks[rel]
 		if !ok {
@@ -124,22 +154,25 @@ func Pick(faces []detect.Face, b image.Rectangle, rule string) int {
 	return best
 }
 
-// EmbedCrop embeds an aligned crop.
-func (p *Pipeline) EmbedCrop(crop image.Image) ([]float32, error) {
-	return p.emb.Embed(crop)
-}
-
 // Embed runs the whole pipeline on image rel: decode, landmarks, align,
-// embed. It has the signature of runner.EmbedFunc.
+// embed; on the shipped path that is facematch.Matcher.Embed on the file.
+// It has the signature of runner.EmbedFunc.
 func (p *Pipeline) Embed(ctx context.Context, rel string) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if p.m != nil {
+		vec, _, err := p.m.Embed(ctx, facematch.File(filepath.Join(p.dir, filepath.FromSlash(rel))))
+		if errors.Is(err, facematch.ErrNoFace) {
+			return nil, fmt.Errorf("%w: %w", runner.ErrNoFace, err)
+		}
+		return vec, err
 	}
 	img, err := p.Decode(rel)
 	if err != nil {
 		return nil, err
 	}
-	lm, err := p.Landmarks(rel, img)
+	lm, err := p.landmarks(rel, img)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +180,7 @@ func (p *Pipeline) Embed(ctx context.Context, rel string) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("align: %w", err)
 	}
-	return p.EmbedCrop(crop)
+	return p.emb.Embed(crop)
 }
 
 // LoadLandmarks reads a reference landmark file: JSON lines with "id" (path

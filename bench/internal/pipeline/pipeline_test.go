@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/gonum/spatial/r2"
 
+	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/bench/internal/eval"
 	"github.com/facematch/facematch/bench/internal/runner"
 	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/detect"
@@ -119,7 +122,8 @@ func TestPipelineOnLFW(t *testing.T) {
 		// face was found and aligned (another face or a bad crop scores < 0.5);
 		// accuracy is guarded by TestLFWOneFold.
 		{"reference", &Options{Landmarks: lms, Embedders: 1}, 0.999},
-		{"detector", &Options{Embedders: 1}, 0.80},
+		{"detector", &Options{Pick: PickCenter, Embedders: 1}, 0.80},
+		{"shipped", &Options{Embedders: 1}, 0.80},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			pl, err := New(dir, mode.opts)
@@ -145,4 +149,81 @@ func TestPipelineOnLFW(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShippedPathEqualsCompare: on the default (shipped) path the cosine of
+// two Pipeline.Embed vectors is bit-identical to the Similarity that
+// facematch.Matcher.Compare returns for the pair — also, and above all, when
+// images hold several faces (LFW images with bystanders, the two-face and
+// group fixtures), where a second copy of the face-choice rule would differ.
+func TestShippedPathEqualsCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Compare on photos with several faces")
+	}
+	ctx := context.Background()
+	m, err := facematch.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, dir string, imgs []string) {
+		t.Helper()
+		pl, err := New(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pl.Shipped() {
+			t.Fatal("the default pipeline is not the shipped path")
+		}
+		vecs := make([][]float32, len(imgs))
+		for i, im := range imgs {
+			if vecs[i], err = pl.Embed(ctx, im); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range imgs {
+			j := (i + 1) % len(imgs)
+			res, err := m.Compare(ctx, facematch.File(filepath.Join(dir, imgs[i])), facematch.File(filepath.Join(dir, imgs[j])), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := compare.Cosine(vecs[i], vecs[j])
+			if math.Float64bits(c) != math.Float64bits(res.Similarity) {
+				t.Errorf("%s / %s: bench cosine %v, Compare %v", imgs[i], imgs[j], c, res.Similarity)
+			}
+			if p := compare.RoundPercentage(compare.Default.Percentage(c)); p != res.Percentage || compare.Meets(p, 0.70) != res.Match {
+				t.Errorf("%s / %s: bench %v%%, Compare %v%% (match %v)", imgs[i], imgs[j], p, res.Percentage, res.Match)
+			}
+		}
+	}
+	t.Run("fixtures", func(t *testing.T) {
+		check(t, sharedtest.Path(t, "fixtures"), []string{
+			"obama_biden_two_faces.jpg", "obama_portrait_2012.jpg", "group_solvay_1927_gray.png", "biden_blue_room_2010.jpg",
+		})
+	})
+	t.Run("lfw", func(t *testing.T) {
+		dir := sharedtest.Path(t, "datasets", "lfw")
+		pairs, err := eval.ReadPairs(filepath.Join(dir, "pairs.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first LFW images of fold 1 with several faces.
+		var multi []string
+		for _, im := range eval.Images(eval.FirstFolds(pairs, 1)) {
+			_, faces, err := m.Detect(ctx, facematch.File(filepath.Join(dir, im)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(faces) >= 2 {
+				multi = append(multi, im)
+			}
+			if len(multi) == 6 {
+				break
+			}
+		}
+		if len(multi) < 6 {
+			t.Fatalf("only %d multi-face images in fold 1", len(multi))
+		}
+		t.Logf("multi-face images: %v", multi)
+		check(t, dir, multi)
+	})
 }

@@ -189,7 +189,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("  threshold   cosine    FAR (false accepts)        FRR (false rejects)\n")
 	for _, c := range r.Calibration {
 		fmt.Fprintf(&b, "  %.2f        %.4f    %7.3f%% (%4d / %4d)     %7.3f%% (%4d / %4d)\n", c.Threshold,
-			r.CalibrationModel.Cosine(100*c.Threshold), 100*c.FAR, c.FalseAccepts, c.Impostor, 100*c.FRR, c.FalseRejects, c.Genuine)
+			r.CalibrationModel.MatchCosine(c.Threshold), 100*c.FAR, c.FalseAccepts, c.Impostor, 100*c.FRR, c.FalseRejects, c.Genuine)
 	}
 	if r.Seconds > 0 {
 		fmt.Fprintf(&b, "time             %.1f s (%.2f images/s)\n", r.Seconds, r.ImagesPerSecond)

@@ -56,7 +56,18 @@ type Scores struct {
 	Embeddings [][]float32
 	Images     int           // distinct images embedded
 	Elapsed    time.Duration // wall time of the embedding phase
+	// Pipeline says how the embeddings were made (e.g. PipelineShipped);
+	// WriteTSV records it in a "# pipeline: " line and ReadTSV reads it
+	// back, so a calibration fit can refuse scores of another path.
+	Pipeline string
 }
+
+// PipelineShipped is the Scores.Pipeline of scores made through
+// facematch.Matcher — the path Matcher.Compare ships.
+const PipelineShipped = "shipped (facematch.Matcher.Compare path)"
+
+// pipelineHeader starts the scores-file line that records Scores.Pipeline.
+const pipelineHeader = "# pipeline: "
 
 // Options tunes Run.
 type Options struct {
@@ -243,6 +254,9 @@ func (s *Scores) WriteTSV(w io.Writer) error {
 	for _, f := range s.Failed {
 		nf[f.Path] = true // a refused image: no face to compare either
 	}
+	if s.Pipeline != "" {
+		fmt.Fprintln(bw, pipelineHeader+s.Pipeline)
+	}
 	fmt.Fprintln(bw, "# path1\tpath2\tsame\tfold\tcosine\tno_face")
 	for i, p := range s.Pairs {
 		flag := 0
@@ -275,6 +289,10 @@ func ReadTSV(r io.Reader) (*Scores, error) {
 	for sc.Scan() {
 		line++
 		l := strings.TrimRight(sc.Text(), "\r")
+		if p, ok := strings.CutPrefix(l, pipelineHeader); ok {
+			s.Pipeline = p
+			continue
+		}
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
