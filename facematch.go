@@ -70,6 +70,7 @@ type Matcher struct {
 	fetcher    *fetch.Client
 	maxBytes   int64
 	decodeOpts imageio.Options
+	model      ModelID // see template.go
 }
 
 // New builds a Matcher: it loads the bundled detector cascades and the
@@ -115,6 +116,7 @@ func New(opts *Options) (*Matcher, error) {
 		}),
 		maxBytes:   o.MaxImageBytes,
 		decodeOpts: imageio.Options{MaxPixels: o.MaxPixels},
+		model:      modelID(o.Embedder),
 	}, nil
 }
 
