@@ -345,14 +345,14 @@ func (g *Embedded) Search(ctx context.Context, t *facematch.Template, opts *Sear
 		return nil, ErrClosed
 	}
 	// A few more than k: the kernels' rounding may order near-ties
-	// differently from compare.Cosine, which finish applies.
+	// differently from compare.Cosine, which Rank applies.
 	slots := g.idx.search(t.Vector, k+8, minCos)
-	cands := make([]candidate, len(slots))
+	cands := make([]Candidate, len(slots))
 	for i, s := range slots {
-		cands[i] = candidate{id: g.idx.ids[s], vec: g.idx.vector(s)}
+		cands[i] = Candidate{ID: g.idx.ids[s], Vector: g.idx.vector(s)}
 	}
 	g.mu.RUnlock()
-	return finish(cands, t.Vector, g.cal, k, minP), nil
+	return Rank(cands, t.Vector, g.cal, k, minP), nil
 }
 
 // Count implements Gallery.

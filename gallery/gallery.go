@@ -147,6 +147,13 @@ func truncate(s string) string {
 	return s
 }
 
+// CheckSearchOptions reports whether opts is in range (errors wrap
+// ErrInvalidSearch); nil is valid.
+func CheckSearchOptions(opts *SearchOptions) error {
+	_, _, _, err := searchParams(opts, compare.Default)
+	return err
+}
+
 // searchParams validates opts and returns k and the smallest cosine whose
 // percentage reaches opts.MinPercentage (-Inf for none).
 func searchParams(opts *SearchOptions, cal compare.Calibration) (k int, minP, minCos float64, err error) {
@@ -173,22 +180,23 @@ func searchParams(opts *SearchOptions, cal compare.Calibration) (k int, minP, mi
 	return k, minP, minCos, nil
 }
 
-// candidate is a template a search kept for exact scoring.
-type candidate struct {
-	id  string
-	vec []float32
+// Candidate is a template an implementation's search kept for Rank.
+type Candidate struct {
+	ID     string
+	Vector []float32
 }
 
-// finish scores candidates exactly (compare.Cosine, as CompareTemplates
-// does, so a gallery's percentages are bit-identical to CompareTemplates'),
-// drops those below minP, sorts best first (ties by id) and keeps k.
-func finish(cands []candidate, q []float32, cal compare.Calibration, k int, minP float64) []Match {
+// Rank is the last step of every implementation's Search: it scores the
+// candidates exactly (compare.Cosine, as Matcher.CompareTemplates does, so
+// a gallery's percentages are bit-identical to CompareTemplates'), drops
+// those below minP, sorts best first (ties by id) and keeps k.
+func Rank(cands []Candidate, q []float32, cal compare.Calibration, k int, minP float64) []Match {
 	out := make([]Match, 0, len(cands))
 	for _, c := range cands {
-		sim := compare.Cosine(q, c.vec)
+		sim := compare.Cosine(q, c.Vector)
 		p := cal.Percentage(sim)
 		if p >= minP {
-			out = append(out, Match{ID: c.id, Percentage: p, Similarity: sim})
+			out = append(out, Match{ID: c.ID, Percentage: p, Similarity: sim})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -112,7 +112,7 @@ func (x *index) search(q []float32, k int, minCos float64) []int {
 	// floor is the score a template must beat to enter the heap: minCos
 	// until the heap is full, then the heap's minimum. The kernels' sums
 	// may differ from compare.Cosine in the last bits, so minCos is lowered
-	// by a margin far above float32 rounding; finish applies the exact test.
+	// by a margin far above float32 rounding; Rank applies the exact test.
 	floor := float32(math.Inf(-1))
 	if !math.IsInf(minCos, -1) {
 		floor = float32(minCos - 1e-4)
