@@ -6,6 +6,8 @@
 //	facematch compare [--threshold T] [--json] [--annotate OUT.png] IMAGE1 IMAGE2
 //	facematch embed [--aligned] [--json] IMAGE
 //	facematch detect [--json] IMAGE
+//	facematch template [--json] IMAGE
+//	facematch gallery enroll|search|remove|count --gallery FILE|postgres://... [flags] [arguments]
 //	facematch serve [flags]
 //
 // Each IMAGE is a file path or an http(s) URL. Exit status: 0 match (or
