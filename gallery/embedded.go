@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,6 +72,13 @@ func Open(path string, model facematch.ModelID, opts *Options) (*Embedded, error
 		return nil, err
 	}
 	return g, nil
+}
+
+// NewMemory returns an Embedded gallery that is not persisted: the same
+// search, held in memory only, gone when the process ends or Close is
+// called (for tests, benchmarks and short-lived de-duplication runs).
+func NewMemory(model facematch.ModelID, opts *Options) *Embedded {
+	return &Embedded{path: "(memory)", model: model, cal: opts.calibration(), idx: newIndex()}
 }
 
 func compactPath(path string) string { return path + ".compact" }
@@ -182,7 +190,7 @@ func (g *Embedded) enrollLocked(entries []Entry) error {
 	if closed {
 		return ErrClosed
 	}
-	err := g.db.Update(func(tx *bolt.Tx) error {
+	err := g.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTemplates)
 		for _, e := range entries {
 			v, err := e.Template.MarshalBinary()
@@ -249,7 +257,14 @@ func (g *Embedded) Remove(ctx context.Context, ids ...string) (int, error) {
 		return 0, ErrClosed
 	}
 	var removed []string
-	err := g.db.Update(func(tx *bolt.Tx) error {
+	if g.db == nil {
+		for _, id := range ids {
+			if _, ok := g.idx.slots[id]; ok && !slices.Contains(removed, id) {
+				removed = append(removed, id)
+			}
+		}
+	}
+	err := g.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTemplates)
 		removed = removed[:0]
 		for _, id := range ids {
@@ -271,13 +286,22 @@ func (g *Embedded) Remove(ctx context.Context, ids ...string) (int, error) {
 		g.idx.remove(id)
 	}
 	g.mu.Unlock()
-	if len(removed) == 0 {
-		return 0, nil
+	if len(removed) == 0 || g.db == nil {
+		return len(removed), nil
 	}
 	if err := g.compact(); err != nil {
 		return len(removed), fmt.Errorf("removed %d, but the file could not be compacted and may still hold their bytes: %w", len(removed), err)
 	}
 	return len(removed), nil
+}
+
+// update runs fn in a write transaction of the file; a memory gallery has
+// none.
+func (g *Embedded) update(fn func(tx *bolt.Tx) error) error {
+	if g.db == nil {
+		return nil
+	}
+	return g.db.Update(fn)
 }
 
 // compact rewrites the file with its live data only; g.wmu is held.
@@ -376,5 +400,8 @@ func (g *Embedded) Close() error {
 	}
 	g.closed = true
 	g.idx = newIndex()
+	if g.db == nil {
+		return nil
+	}
 	return wrapStore(g.db.Close())
 }

@@ -36,6 +36,10 @@ func TestEmbeddedConformance(t *testing.T) {
 	})
 }
 
+func TestMemoryConformance(t *testing.T) {
+	gallerytest.Run(t, func(t *testing.T) gallery.Gallery { return gallery.NewMemory(gallerytest.Model, nil) })
+}
+
 func TestEmbeddedPersists(t *testing.T) {
 	ctx := context.Background()
 	g, path := openTemp(t)

@@ -68,6 +68,7 @@ type Gallery struct {
 	model    facematch.ModelID
 	cal      compare.Calibration
 	schema   string
+	name     string // table name
 	table    string // quoted, schema-qualified
 	lockKey  int64  // advisory lock of the table
 	efSearch int
@@ -112,6 +113,7 @@ func Open(ctx context.Context, dsn string, model facematch.ModelID, opts *Option
 		model:    model,
 		cal:      cal,
 		schema:   schema,
+		name:     name,
 		table:    pgx.Identifier{schema, name}.Sanitize(),
 		efSearch: o.EfSearch,
 	}
@@ -225,6 +227,24 @@ func (g *Gallery) insert(ctx context.Context, db execer, id string, t *facematch
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
 		return fmt.Errorf("%w: %q", gallery.ErrExists, id)
+	}
+	return storeErr(err)
+}
+
+// EnrollBatch enrolls many templates at once with COPY (one statement: all
+// or none). Any id already enrolled, or given twice, is gallery.ErrExists.
+func (g *Gallery) EnrollBatch(ctx context.Context, entries []gallery.Entry) error {
+	rows := make([][]any, len(entries))
+	for i, e := range entries {
+		if err := g.check(e.ID, e.Template); err != nil {
+			return err
+		}
+		rows[i] = []any{e.ID, pgv.NewVector(e.Template.Vector)}
+	}
+	_, err := g.pool.CopyFrom(ctx, pgx.Identifier{g.schema, g.name}, []string{"id", "embedding"}, pgx.CopyFromRows(rows))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %s", gallery.ErrExists, pe.Detail)
 	}
 	return storeErr(err)
 }

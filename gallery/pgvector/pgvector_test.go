@@ -2,6 +2,7 @@ package pgvector_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -73,6 +74,17 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	defer g2.Close()
 	if n, err := g2.Count(ctx); err != nil || n != 1 {
 		t.Fatalf("Count after reopening = %d, %v", n, err)
+	}
+	r := newRand()
+	batch := []gallery.Entry{{ID: "b", Template: gallerytest.RandomTemplate(r, gallerytest.Model)}, {ID: "c", Template: gallerytest.RandomTemplate(r, gallerytest.Model)}}
+	if err := g2.EnrollBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := g2.EnrollBatch(ctx, batch[:1]); !errors.Is(err, gallery.ErrExists) {
+		t.Fatalf("EnrollBatch of an enrolled id: %v", err)
+	}
+	if ms, err := g2.Search(ctx, batch[1].Template, &gallery.SearchOptions{K: 1}); err != nil || len(ms) != 1 || ms[0].ID != "c" {
+		t.Fatalf("search after EnrollBatch: %v %v", ms, err)
 	}
 	if _, err := g2.Remove(ctx, "a"); err != nil {
 		t.Fatal(err)
