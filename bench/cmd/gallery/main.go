@@ -614,4 +614,3 @@ func quantiles(d []time.Duration) (median, p95 float64) {
 	ms := func(x time.Duration) float64 { return float64(x) / 1e6 }
 	return ms(s[len(s)/2]), ms(s[min(len(s)-1, len(s)*95/100)])
 }
-
