@@ -376,6 +376,9 @@ func templates(m *facematch.Matcher, dir string, paths []string, cache string) (
 				done++
 				if done%500 == 0 {
 					fmt.Fprintf(os.Stderr, "\r%d/%d images", done, len(todo))
+					if w != nil {
+						w.Flush() // an interrupted run keeps its work
+					}
 				}
 				mu.Unlock()
 			}
