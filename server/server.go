@@ -84,6 +84,7 @@ const DefaultRequestTimeout = 60 * time.Second
 // concurrent use.
 type Server struct {
 	matcher    atomic.Pointer[matcherBox]
+	gallery    atomic.Pointer[galleryBox] // gallery endpoints (gallery.go)
 	slots      chan struct{} // compare slots (MaxConcurrent)
 	uploads    chan struct{} // requests admitted (MaxUploads)
 	maxImage   int64
@@ -149,6 +150,7 @@ func New(m Matcher, opts *Options) *Server {
 	mux.HandleFunc(PathHealth, s.handleHealth)
 	mux.HandleFunc(PathReady, s.handleReady)
 	mux.HandleFunc(PathOpenAPI, s.handleOpenAPI)
+	s.registerGallery(mux) // gallery.go
 	mux.HandleFunc("/", s.handleNotFound)
 	s.mux = mux
 	return s
