@@ -85,8 +85,8 @@ const DefaultRequestTimeout = 60 * time.Second
 type Server struct {
 	matcher    atomic.Pointer[matcherBox]
 	gallery    atomic.Pointer[galleryBox] // gallery endpoints (gallery.go)
-	slots      chan struct{} // compare slots (MaxConcurrent)
-	uploads    chan struct{} // requests admitted (MaxUploads)
+	slots      chan struct{}              // compare slots (MaxConcurrent)
+	uploads    chan struct{}              // requests admitted (MaxUploads)
 	maxImage   int64
 	timeout    time.Duration
 	retryAfter string

@@ -13,6 +13,7 @@ import (
 	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 	"github.com/facematch/facematch/gallery/pgvector"
+	"github.com/facematch/facematch/server"
 )
 
 func init() {
@@ -216,6 +217,21 @@ func openGallery(ctx context.Context, where string, m *facematch.Matcher) (galle
 		return nil, err
 	}
 	return gallery.Open(where, m.ModelID(), &gallery.Options{Calibration: &cal})
+}
+
+// serveGallery enables the service's gallery endpoints on the gallery at
+// where (nothing when where is empty). The gallery stays open for the life
+// of the process; every enrolment is committed when its request answers.
+func serveGallery(srv *server.Server, where string, m *facematch.Matcher) error {
+	if where == "" {
+		return nil
+	}
+	g, err := openGallery(context.Background(), where, m)
+	if err != nil {
+		return fmt.Errorf("--gallery: %w", err)
+	}
+	srv.SetGallery(g, m)
+	return nil
 }
 
 // galleryErrorCode extends errorCode with the gallery's and templates'
