@@ -2,9 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -137,4 +139,23 @@ func TestGalleryCredentials(t *testing.T) {
 	s, ts, _ := newTestServer(t, nil, &Options{ClientID: "id", ClientSecret: "secret"})
 	s.SetGallery(gallery.NewMemory(m.ModelID(), nil), m)
 	expectCode(t, galleryPost(t, ts.URL+PathGallerySearch, append(validFields(), file(FieldGalleryImage, "a.jpg", testImage(t, "hopper.jpg")))...), CodeUnauthorized)
+}
+
+// TestGalleryCodeTable: the G codes are unique, distinct from the E codes,
+// and published in the OpenAPI document.
+func TestGalleryCodeTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Codes {
+		seen[c.ResponseCode], seen[c.ResponseKey] = true, true
+	}
+	for _, c := range GalleryCodes {
+		if seen[c.ResponseCode] || seen[c.ResponseKey] || c.Status < 400 || c.Message == "" {
+			t.Errorf("bad or duplicate row %+v", c)
+		}
+		seen[c.ResponseCode], seen[c.ResponseKey] = true, true
+		row := fmt.Sprintf("| %d | %s | %s |", c.Status, c.ResponseCode, c.ResponseKey)
+		if !strings.Contains(string(OpenAPI), row) {
+			t.Errorf("openapi.yaml lacks the row %q", row)
+		}
+	}
 }
