@@ -414,8 +414,8 @@ func parseGalleryRequest(r *http.Request, maxImageBytes int64, enroll bool) (*ga
 		req.threshold = DefaultThreshold
 		if v, ok := text[FieldThreshold]; ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || compare.CheckThreshold(f) != nil {
-				return nil, reqErr(CodeInvalidThreshold, "")
+			if err != nil || gallery.CheckUniqueThreshold(f) != nil {
+				return nil, reqErr(CodeInvalidThreshold, fmt.Sprintf("The threshold of an enrolment must be a number between 0.70 and %g.", gallery.MaxUniqueThreshold))
 			}
 			req.threshold = f
 		}

@@ -285,8 +285,10 @@ func testUnique(t *testing.T, g gallery.Gallery) {
 	if err := g.EnrollUnique(ctx, "mallory", again, 0.95); err != nil {
 		t.Fatalf("threshold 0.95, match at %.2f%%: %v", p, err)
 	}
-	if err := g.EnrollUnique(ctx, "x", RandomTemplate(r, Model), 0.5); !errors.Is(err, facematch.ErrInvalidThreshold) {
-		t.Errorf("threshold 0.5: %v", err)
+	for _, th := range []float64{0.5, 1, math.NaN()} {
+		if err := g.EnrollUnique(ctx, "x", RandomTemplate(r, Model), th); !errors.Is(err, facematch.ErrInvalidThreshold) {
+			t.Errorf("threshold %v: %v", th, err)
+		}
 	}
 	if err := g.EnrollUnique(ctx, "alice", RandomTemplate(r, Model), 0); !errors.Is(err, gallery.ErrExists) {
 		t.Errorf("existing id: %v", err)

@@ -257,7 +257,7 @@ func (g *Gallery) EnrollUnique(ctx context.Context, id string, t *facematch.Temp
 	if threshold == 0 {
 		threshold = compare.DefaultThreshold
 	}
-	if err := compare.CheckThreshold(threshold); err != nil {
+	if err := gallery.CheckUniqueThreshold(threshold); err != nil {
 		return err
 	}
 	return pgx.BeginFunc(ctx, g.pool, func(tx pgx.Tx) error {
