@@ -103,6 +103,9 @@
 //	ErrNilSource          nil Source, Image(nil), Reader(nil)                400
 //	ErrInvalidOptions     New: an Options field is out of range              -
 //	ErrInternal           a bug: recovered panic, engine failure             500
+//	ErrTemplateFormat     not a template, or a format version unknown here   400
+//	ErrTemplateModel      template made by another model or embed options    400
+//	ErrTooManyCandidates  CompareMany: not 1 to MaxCandidates candidates      400
 //
 // A missing or unreadable File is reported with the os error
 // (errors.Is(err, fs.ErrNotExist)); a cancelled context with ctx.Err().
@@ -113,7 +116,11 @@
 //
 // Matcher.Detect returns the decoded image and all its faces (none is not an
 // error); Matcher.Embed returns the embedding of the largest face (a face
-// template to store; the very vector Compare uses for that image); Matcher.EmbedAligned embeds an already aligned crop.
-// The command cmd/facematch exposes Compare, Embed and Detect on the command
+// template to store; the very vector Compare uses for that image);
+// Matcher.EmbedAligned embeds an already aligned crop. Matcher.Template
+// returns a versioned face template (template.go documents the format) that
+// CompareTemplates compares with Compare's percentage, and package gallery
+// searches one against many. Matcher.CompareMany compares one reference with
+// several images. The command cmd/facematch exposes these on the command
 // line and serves the HTTP API.
 package facematch

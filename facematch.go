@@ -81,6 +81,7 @@ type Matcher struct {
 	decodeOpts imageio.Options
 	observer   func(stage string, d time.Duration)
 	live       *lazyLiveness
+	model      ModelID // see template.go
 }
 
 // New builds a Matcher: it loads the bundled detector cascades and the
@@ -131,6 +132,7 @@ func New(opts *Options) (*Matcher, error) {
 		decodeOpts: imageio.Options{MaxPixels: o.MaxPixels},
 		observer:   o.StageObserver,
 		live:       &lazyLiveness{opts: o.Liveness},
+		model:      modelID(o.Embedder),
 	}, nil
 }
 

@@ -139,11 +139,11 @@ func (n *Normalizer) Apply(dst, e []float32) []float32 {
 	return dst
 }
 
-// Similarity is the cosine of a and b after Apply (computed in one pass in
-// float64, without allocating, so it agrees with Cosine(Apply(a), Apply(b))
-// to rounding). It is NaN when the lengths differ (from each other or from
-// n's statistics) or a vector is empty, like Cosine; the identity
-// normaliser gives Cosine itself.
+// Similarity is the cosine of a and b after Apply: Cosine(n.Apply(a),
+// n.Apply(b)), bit for bit, so a score computed from stored normalised
+// vectors (face templates, a gallery) equals the one computed from the raw
+// embeddings. NaN when the lengths differ from the statistics' or a vector
+// is empty.
 func (n *Normalizer) Similarity(a, b []float32) float64 {
 	if n.identity() {
 		return Cosine(a, b)
@@ -151,31 +151,7 @@ func (n *Normalizer) Similarity(a, b []float32) float64 {
 	if len(a) != len(b) || len(a) != len(n.Mean) {
 		return math.NaN()
 	}
-	var bufA, bufB [8]float64
-	pa, pb := bufA[:0], bufB[:0]
-	if len(n.Remove) > len(bufA) {
-		pa, pb = make([]float64, 0, len(n.Remove)), make([]float64, 0, len(n.Remove))
-	}
-	// Projections of the centred vectors on the (orthonormal) directions.
-	for _, u := range n.Remove {
-		var x, y float64
-		for i, ui := range u {
-			x += float64(a[i]-n.Mean[i]) * float64(ui)
-			y += float64(b[i]-n.Mean[i]) * float64(ui)
-		}
-		pa, pb = append(pa, x), append(pb, y)
-	}
-	var dot, na, nb float64
-	for i := range a {
-		x, y := float64(a[i]-n.Mean[i]), float64(b[i]-n.Mean[i])
-		for k, u := range n.Remove {
-			x -= pa[k] * float64(u[i])
-			y -= pb[k] * float64(u[i])
-		}
-		dot, na, nb = dot+x*y, na+x*x, nb+y*y
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return math.Max(-1, math.Min(1, dot/math.Sqrt(na*nb)))
+	// Embeddings are small (192 values): map them on the stack.
+	var bufA, bufB [256]float32
+	return Cosine(n.Apply(bufA[:0], a), n.Apply(bufB[:0], b))
 }

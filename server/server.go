@@ -140,6 +140,7 @@ type Server struct {
 	fetches    chan struct{} // URL fetches in progress (MaxFetches)
 	clients    clientLimiter
 	metrics    *metrics
+	gallery    atomic.Pointer[galleryBox] // gallery endpoints (gallery.go)
 	maxImage   int64
 	timeout    time.Duration
 	minRate    float64
@@ -243,6 +244,7 @@ func New(m Matcher, opts *Options) *Server {
 	mux.HandleFunc(PathReady, s.handleReady)
 	mux.HandleFunc(PathOpenAPI, s.handleOpenAPI)
 	mux.Handle(PathMetrics, s.metrics.handler)
+	s.registerGallery(mux) // gallery.go
 	mux.HandleFunc("/", s.handleNotFound)
 	s.mux = mux
 	return s

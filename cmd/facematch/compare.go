@@ -14,7 +14,7 @@ func init() {
 	commands["compare"] = command{run: runCompare, summary: "compare the faces in two images (exit 0 match, 1 no match, 2 error)"}
 }
 
-const compareSynopsis = "compare [--threshold T] [--single-face | --best-face] [--liveness] [--json] [--annotate OUT.png] [--allow-private-urls] IMAGE1 IMAGE2"
+const compareSynopsis = "compare [--threshold T] [--single-face | --best-face] [--liveness] [--json] [--annotate OUT.png] [--allow-private-urls] IMAGE1 IMAGE2 [IMAGE3 ... IMAGE10]"
 
 type compareJSON struct {
 	Match          bool    `json:"match"`
@@ -59,6 +59,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", errUsage, err), jsonRequested(args), stdout, stderr)
+	}
+	if len(pos) > 2 { // one reference against several: comparemany.go
+		return runCompareMany(pos, *threshold, *asJSON, *allowPrivate, stdout, stderr)
 	}
 	if len(pos) != 2 {
 		fs.Usage()

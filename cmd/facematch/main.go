@@ -7,6 +7,8 @@
 //	facematch embed [--aligned] [--json] IMAGE
 //	facematch detect [--json] [--annotate OUT.png] IMAGE
 //	facematch liveness [--threshold T] [--json] IMAGE
+//	facematch template [--json] IMAGE
+//	facematch gallery enroll|search|remove|count --gallery FILE|postgres://... [flags] [arguments]
 //	facematch serve [flags]
 //	facematch version [--json]     (also: facematch --version)
 //

@@ -261,7 +261,7 @@ func TestCompareCommandErrors(t *testing.T) {
 		image int
 	}{
 		{"one image", []string{a}, "usage", 0},
-		{"three images", []string{a, a, a}, "usage", 0},
+		{"eleven images", []string{a, a, a, a, a, a, a, a, a, a, a}, "usage", 0}, // more than image1 + MaxCandidates
 		{"unknown flag", []string{"--bogus", a, a}, "usage", 0},
 		{"bad threshold value", []string{"--threshold", "high", a, a}, "usage", 0},
 		{"threshold too low", []string{"--threshold", "0.5", a, a}, "invalid_threshold", 0},

@@ -63,6 +63,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	clientID := fs.String("client-id", "", "require this client_id header (default $"+envClientID+"; needs a secret too)")
 	secretFile := fs.String("client-secret-file", "", "`file` holding the client_secret to require (default $"+envClientSecret+")")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	galleryAt := fs.String("gallery", "", "enable the /v2/gallery endpoints on this gallery `file` or postgres:// URL (gallery.go)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: facematch serve [--addr 127.0.0.1:8080] [--max-concurrent N] [--allow-private-urls] [flags]")
 		fmt.Fprintln(stderr)
@@ -172,6 +173,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		m, err := facematch.New(&facematch.Options{AllowPrivateURLs: *allowPrivate, FetchTimeout: *fetchTimeout,
 			StageObserver: srv.ObserveStage})
 		if err != nil {
+			loadErr <- err
+			return
+		}
+		if err := serveGallery(srv, *galleryAt, m); err != nil {
 			loadErr <- err
 			return
 		}
