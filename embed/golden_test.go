@@ -128,12 +128,12 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 					t.Errorf("input[%d] = %v, reference %v", k, in.first[k], v)
 				}
 			}
-			raw, err := e.Raw(img, false)
+			raw, err := e.raw(img, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			compareVec(t, "raw", raw, g.Raw, 1e-3, 0.99999)
-			rawFlip, err := e.Raw(img, true)
+			rawFlip, err := e.raw(img, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,17 +177,13 @@ type inputSummary struct {
 // preprocessed returns a summary of the input tensor Embed builds for img.
 func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
 	t.Helper()
-	w, err := e.get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.put(w)
-	if err := w.load(img, false); err != nil {
+	in := make([]float32, InputSize*InputSize*3)
+	if err := load(in, img, false); err != nil {
 		t.Fatal(err)
 	}
 	var s inputSummary
-	copy(s.first[:], w.inData)
-	for _, v := range w.inData {
+	copy(s.first[:], in)
+	for _, v := range in {
 		s.sum += float64(v)
 	}
 	return s
@@ -207,7 +203,7 @@ func TestGoldenPortableKernel(t *testing.T) {
 		if i > 0 && (testing.Short() || runtime.GOARCH != "amd64") {
 			break // one input is enough where forward passes are slow
 		}
-		raw, err := e.Raw(imgs[i], false)
+		raw, err := e.raw(imgs[i], false)
 		if err != nil {
 			t.Fatal(err)
 		}
