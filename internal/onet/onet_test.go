@@ -45,23 +45,6 @@ func TestNewRejectsBadModels(t *testing.T) {
 	}
 }
 
-func TestWindowMatchesTensorFlow(t *testing.T) {
-	cases := []struct{ in, k, s, out, before int }{
-		{46, 3, 2, 23, 0}, // SAME, odd total padding goes after
-		{8, 2, 2, 4, 0},
-		{7, 3, 2, 4, 1},
-	}
-	for _, c := range cases {
-		out, before := window(c.in, c.k, c.s, 0)
-		if out != c.out || before != c.before {
-			t.Errorf("window(%d,%d,%d) = %d,%d want %d,%d", c.in, c.k, c.s, out, before, c.out, c.before)
-		}
-	}
-	if out, _ := window(21, 3, 2, 1); out != 10 {
-		t.Errorf("VALID window = %d, want 10", out)
-	}
-}
-
 // uniform images carry no face: the network must say so, and must give the
 // same bits for the same input whatever the goroutine.
 func TestDeterministicAcrossGoroutines(t *testing.T) {

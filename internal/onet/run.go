@@ -28,11 +28,23 @@ type Result struct {
 	Face float32
 }
 
-// Run crops box from img, resamples it to 48x48 and runs the network.
+// Run crops box from img, resamples it to 48x48 and runs the network. A
+// failure of the runtime (ErrInternal from package nn: a bug, never bad
+// input) gives the zero Result, whose Face probability 0 confirms nothing;
+// RunChecked reports it instead.
 func (n *Net) Run(img image.Image, box Box) Result {
+	res, _ := n.RunChecked(img, box)
+	return res
+}
+
+// RunChecked is Run returning the runtime's error, if any.
+func (n *Net) RunChecked(img image.Image, box Box) (Result, error) {
 	var in [Input * Input * 3]float32
 	crop(img, box, in[:])
-	lm, reg, prob := n.forward(in[:])
+	lm, reg, prob, err := n.forward(in[:])
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
 	toImage := box.frame()
 	for k := range 5 {
@@ -48,7 +60,7 @@ func (n *Net) Run(img image.Image, box Box) Result {
 	c := toImage((x1+x2)/2-0.5, (y1+y2)/2-0.5) // centre, as a pixel-centre point
 	res.Refined = Box{X: c.X + 0.5 - s/2, Y: c.Y + 0.5 - s/2, Size: s, Angle: box.Angle}
 	res.Face = prob[1]
-	return res
+	return res, nil
 }
 
 // frame returns the map from the box's own pixel-centre coordinates (origin
