@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"math"
 	"sync"
 
 	"github.com/facematch/facematch/internal/nn"
+	"github.com/facematch/facematch/internal/sample"
 	"github.com/facematch/facematch/internal/tflite"
 	"github.com/facematch/facematch/weights"
 )
@@ -175,8 +175,9 @@ func l2normalize(dst, x []float32) {
 	}
 }
 
-// load writes the preprocessed image (optionally mirrored) into in: RGB,
-// (v-127.5)/128, H, W, C order.
+// load writes the preprocessed image (optionally mirrored) into in: RGB
+// read by package sample (composited over black), (v-127.5)/128, H, W, C
+// order.
 func load(in []float32, img image.Image, mirror bool) error {
 	if img == nil {
 		return fmt.Errorf("%w: nil image", ErrInputSize)
@@ -185,37 +186,20 @@ func load(in []float32, img image.Image, mirror bool) error {
 	if b.Dx() != InputSize || b.Dy() != InputSize {
 		return fmt.Errorf("%w: got %dx%d", ErrInputSize, b.Dx(), b.Dy())
 	}
-	in = in[:InputSize*InputSize*3]
-	put := func(x, y int, r, g, bl uint8) {
-		if mirror {
-			x = InputSize - 1 - x
-		}
-		o := (y*InputSize + x) * 3
-		in[o] = (float32(r) - 127.5) / 128
-		in[o+1] = (float32(g) - 127.5) / 128
-		in[o+2] = (float32(bl) - 127.5) / 128
-	}
-	switch m := img.(type) {
-	case *image.RGBA:
-		for y := 0; y < InputSize; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < InputSize; x++ {
-				put(x, y, row[4*x], row[4*x+1], row[4*x+2])
+	s := sample.New(img)
+	var row [3 * InputSize]uint8
+	for y := range InputSize {
+		s.RGBRow(b.Min.X, b.Min.Y+y, row[:])
+		dst := in[y*InputSize*3 : (y+1)*InputSize*3]
+		for x := range InputSize {
+			o := 3 * x
+			if mirror {
+				o = 3 * (InputSize - 1 - x)
 			}
-		}
-	case *image.NRGBA:
-		for y := 0; y < InputSize; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := 0; x < InputSize; x++ {
-				put(x, y, row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
-	default:
-		for y := 0; y < InputSize; y++ {
-			for x := 0; x < InputSize; x++ {
-				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-				put(x, y, c.R, c.G, c.B)
-			}
+			p := row[3*x : 3*x+3 : 3*x+3]
+			dst[o] = (float32(p[0]) - 127.5) / 128
+			dst[o+1] = (float32(p[1]) - 127.5) / 128
+			dst[o+2] = (float32(p[2]) - 127.5) / 128
 		}
 	}
 	return nil

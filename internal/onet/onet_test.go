@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facematch/facematch/internal/sample"
 	"github.com/facematch/facematch/internal/sharedtest"
 	"github.com/facematch/facematch/weights"
 )
@@ -224,7 +225,7 @@ func TestCropPatch(t *testing.T) {
 			got := make([]float32, Input*Input*3)
 			want := make([]float32, Input*Input*3)
 			crop(img, box, got)
-			cropAt(&source{at: rgbAccessor(img)}, img.Bounds(), box, want)
+			cropAt(&source{s: sample.New(img)}, box, want)
 			if !slices.Equal(got, want) {
 				t.Errorf("%T %+v: patched crop differs", img, box)
 			}
