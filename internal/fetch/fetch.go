@@ -206,8 +206,12 @@ func newTransport(t *http.Transport, d *net.Dialer) *http.Transport {
 	t.Proxy = nil
 	t.DialContext = d.DialContext
 	t.DialTLSContext = nil
-	t.DialTLS = nil //nolint:staticcheck // must not bypass the checking dialer
-	t.Dial = nil    //nolint:staticcheck
+	// The deprecated hooks are cleared too: they must not bypass the
+	// checking dialer.
+	//lint:ignore SA1019 clearing a deprecated field, not using it
+	t.DialTLS = nil
+	//lint:ignore SA1019 clearing a deprecated field, not using it
+	t.Dial = nil
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 15 * time.Second
 	t.MaxResponseHeaderBytes = 64 << 10
