@@ -53,15 +53,6 @@ func BenchmarkEmbed(b *testing.B) {
 			}
 		}
 	})
-	b.Run("single-portable", func(b *testing.B) {
-		defer gemm.SetAsm(false)()
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := plain.EmbedInto(dst, img); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("parallel", func(b *testing.B) {
 		par, err := New(&Options{DisableFlip: true})
 		if err != nil {
@@ -144,16 +135,6 @@ func BenchmarkSgemmBaseline(b *testing.B) {
 	for i, s := range shapes {
 		packed[i] = gemm.PackB(B[:s.n*s.k], s.n, s.k)
 	}
-	b.Run("kernel=portable", func(b *testing.B) {
-		defer gemm.SetAsm(false)()
-		var g gemm.Scratch
-		b.ReportAllocs()
-		for b.Loop() {
-			for i, s := range shapes {
-				gemm.Mul(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, &g)
-			}
-		}
-	})
 	b.Run("kernel="+gemm.KernelName(), func(b *testing.B) {
 		var g gemm.Scratch
 		b.ReportAllocs()

@@ -7,12 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
@@ -187,26 +185,4 @@ func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
 		s.sum += float64(v)
 	}
 	return s
-}
-
-// TestGoldenPortableKernel runs the pure-Go kernels (the fallback on CPUs
-// without AVX2/FMA and the kernels of 32-bit ARM and other platforms) against
-// the reference, on every platform.
-func TestGoldenPortableKernel(t *testing.T) {
-	gs, imgs := goldenCases(t)
-	defer gemm.SetAsm(false)()
-	e, err := New(&Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if i > 0 && (testing.Short() || runtime.GOARCH != "amd64") {
-			break // one input is enough where forward passes are slow
-		}
-		raw, err := e.raw(imgs[i], false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareVec(t, gs[i].Image+" raw (pure Go)", raw, gs[i].Raw, 1e-3, 0.99999)
-	}
 }

@@ -76,33 +76,30 @@ func closeTo(t *testing.T, name string, got, want []float32, tol float64) {
 }
 
 func TestRunMatchesReference(t *testing.T) {
-	for _, asm := range []bool{true, false} {
-		restore := gemm.SetAsm(asm)
-		for seed := range uint64(3) {
-			r := rand.New(rand.NewPCG(seed, 7))
-			in := Shape{C: 3, H: 11, W: 13}
-			if seed == 2 {
-				in = Shape{C: 5, H: 9, W: 8}
-			}
-			g := testGraph(r, in)
-			net, err := Compile(g, &CompileOptions{Workers: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			x := randSlice(r, in.Len(), 1)
-			want, err := g.Reference(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := net.Run(x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k := range want {
-				closeTo(t, fmt.Sprintf("asm=%v seed %d output %d", asm, seed, k), got[k], want[k], 1e-4)
-			}
+	asm := gemm.KernelName() // -tags purego tests the portable kernel
+	for seed := range uint64(3) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		in := Shape{C: 3, H: 11, W: 13}
+		if seed == 2 {
+			in = Shape{C: 5, H: 9, W: 8}
 		}
-		restore()
+		g := testGraph(r, in)
+		net, err := Compile(g, &CompileOptions{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice(r, in.Len(), 1)
+		want, err := g.Reference(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := net.Run(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range want {
+			closeTo(t, fmt.Sprintf("kernel %s seed %d output %d", asm, seed, k), got[k], want[k], 1e-4)
+		}
 	}
 }
 
@@ -217,4 +214,33 @@ func TestRunErrors(t *testing.T) {
 	}
 	closeTo(t, "identity", got[0], []float32{1, 2, 3, 4}, 0)
 	closeTo(t, "identity", got[1], []float32{1, 2, 3, 4}, 0)
+}
+
+// TestWorkersCapped runs more goroutines than workers: the Net must build
+// no more than CompileOptions.Workers graphs.
+func TestWorkersCapped(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in := Shape{C: 3, H: 11, W: 13}
+	net, err := Compile(testGraph(r, in), &CompileOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randSlice(r, in.Len(), 1)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				if _, err := net.Run(x); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if net.created > 2 {
+		t.Errorf("%d workers built, limit 2", net.created)
+	}
 }

@@ -68,46 +68,43 @@ func TestForwardMatchesGolden(t *testing.T) {
 }
 
 // TestForwardMatchesReference checks the compiled network against the
-// float64 reference evaluator of package nn on the same graph, with the
-// assembly and the portable kernels, and that passes repeat bit for bit.
+// float64 reference evaluator of package nn on the same graph (with the
+// build's kernel: -tags purego tests the portable one), and that passes
+// repeat bit for bit.
 func TestForwardMatchesReference(t *testing.T) {
 	g, err := tflite.Load(weights.ONet())
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := newNet(t)
-	for _, asm := range []bool{true, false} {
-		restore := gemm.SetAsm(asm)
-		for k, in := range goldenInputs(3) {
-			lm, reg, prob, err := n.forward(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			chw := make([]float32, len(in))
-			for p := range Input * Input {
-				for c := range 3 {
-					chw[c*Input*Input+p] = in[p*3+c]
-				}
-			}
-			want, err := g.Reference(chw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := make([][]float32, 3)
-			got[n.outLm], got[n.outReg], got[n.outProb] = lm[:], reg[:], prob[:]
-			for o := range want {
-				for i := range want[o] {
-					if d := math.Abs(float64(got[o][i] - want[o][i])); d > 1e-4 {
-						t.Fatalf("kernel %s input %d output %d [%d] = %v, reference %v", gemm.KernelName(), k, o, i, got[o][i], want[o][i])
-					}
-				}
-			}
-			lm2, reg2, prob2, _ := n.forward(in)
-			if lm2 != lm || reg2 != reg || prob2 != prob {
-				t.Fatalf("kernel %s input %d: two passes differ", gemm.KernelName(), k)
+	for k, in := range goldenInputs(3) {
+		lm, reg, prob, err := n.forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chw := make([]float32, len(in))
+		for p := range Input * Input {
+			for c := range 3 {
+				chw[c*Input*Input+p] = in[p*3+c]
 			}
 		}
-		restore()
+		want, err := g.Reference(chw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([][]float32, 3)
+		got[n.outLm], got[n.outReg], got[n.outProb] = lm[:], reg[:], prob[:]
+		for o := range want {
+			for i := range want[o] {
+				if d := math.Abs(float64(got[o][i] - want[o][i])); d > 1e-4 {
+					t.Fatalf("kernel %s input %d output %d [%d] = %v, reference %v", gemm.KernelName(), k, o, i, got[o][i], want[o][i])
+				}
+			}
+		}
+		lm2, reg2, prob2, _ := n.forward(in)
+		if lm2 != lm || reg2 != reg || prob2 != prob {
+			t.Fatalf("kernel %s input %d: two passes differ", gemm.KernelName(), k)
+		}
 	}
 }
 

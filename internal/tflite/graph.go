@@ -39,7 +39,12 @@ func Load(data []byte) (*nn.Graph, error) {
 //
 // and then folds activations into the layer before them
 // (nn.FuseActivations). Errors wrap ErrUnsupported.
-func (m *Model) Graph() (*nn.Graph, error) {
+func (m *Model) Graph() (g *nn.Graph, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug: report it rather than crash the caller
+			g, err = nil, fmt.Errorf("%w: translating the model panicked: %v", ErrUnsupported, r)
+		}
+	}()
 	if len(m.Subgraphs) == 0 {
 		return nil, fmt.Errorf("%w: no subgraph", ErrUnsupported)
 	}
@@ -81,7 +86,7 @@ func (m *Model) Graph() (*nn.Graph, error) {
 		}
 		l.g.Outputs = append(l.g.Outputs, v)
 	}
-	g := nn.FuseActivations(&l.g)
+	g = nn.FuseActivations(&l.g)
 	if _, err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
@@ -413,6 +418,9 @@ func (l *lowering) dense(op *Operator) error {
 	v, s, err := l.input(op, 0)
 	if err != nil {
 		return err
+	}
+	if op.Inputs[1] < 0 {
+		return errors.New("missing weights")
 	}
 	ws := l.sg.Tensors[op.Inputs[1]].Shape
 	if len(ws) != 2 || ws[1] != s.Len() || ws[0] <= 0 {
