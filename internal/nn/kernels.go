@@ -184,22 +184,41 @@ func (c *convKernel) run(ws *workspace, in [][]float32, out []float32) {
 
 // im2col writes, per output pixel, the kh·kw·icg input values under the
 // window for channels c0 … c0+icg-1, zero where the window leaves the input.
+// With one group a window row is one contiguous run of the input.
 func (c *convKernel) im2col(x, col []float32, c0 int) {
 	C, icg := c.in.C, c.icg
+	run := c.kw * icg
 	d := 0
 	for oy := range c.out.H {
 		for ox := range c.out.W {
+			ix0 := ox*c.sx - c.padL
 			for ky := range c.kh {
 				iy := oy*c.sy - c.padT + ky
-				for kx := range c.kw {
-					ix := ox*c.sx - c.padL + kx
-					seg := col[d : d+icg]
-					d += icg
-					if iy < 0 || iy >= c.in.H || ix < 0 || ix >= c.in.W {
+				seg := col[d : d+run]
+				d += run
+				if iy < 0 || iy >= c.in.H {
+					clear(seg)
+					continue
+				}
+				if icg == C {
+					lo, hi := max(-ix0, 0), min(c.kw, c.in.W-ix0) // kx inside the input
+					if lo >= hi {
 						clear(seg)
 						continue
 					}
-					copy(seg, x[(iy*c.in.W+ix)*C+c0:])
+					clear(seg[:lo*C])
+					copy(seg[lo*C:hi*C], x[(iy*c.in.W+ix0+lo)*C:])
+					clear(seg[hi*C:])
+					continue
+				}
+				for kx := range c.kw {
+					ix := ix0 + kx
+					s := seg[kx*icg : (kx+1)*icg]
+					if ix < 0 || ix >= c.in.W {
+						clear(s)
+						continue
+					}
+					copy(s, x[(iy*c.in.W+ix)*C+c0:])
 				}
 			}
 		}
@@ -367,15 +386,21 @@ func (p *poolKernel) run(ws *workspace, in [][]float32, out []float32) {
 			x1 := min(ox*p.sx-p.padL+p.kw, p.in.W)
 			o := out[(oy*p.out.W+ox)*C : (oy*p.out.W+ox+1)*C]
 			if p.op == MaxPool {
-				for c := range o {
-					o[c] = float32(math.Inf(-1))
-				}
+				first := true
 				for iy := y0; iy < y1; iy++ {
 					for ix := x0; ix < x1; ix++ {
 						src := x[(iy*p.in.W+ix)*C : (iy*p.in.W+ix+1)*C]
-						for c, v := range src {
-							o[c] = max(o[c], v)
+						if first {
+							copy(o, src)
+							first = false
+						} else {
+							maxInto(o, src)
 						}
+					}
+				}
+				if first { // a window entirely in the padding
+					for c := range o {
+						o[c] = float32(math.Inf(-1))
 					}
 				}
 				continue
@@ -396,6 +421,18 @@ func (p *poolKernel) run(ws *workspace, in [][]float32, out []float32) {
 		}
 	}
 	p.ep.apply(out[:p.out.Len()], C)
+}
+
+// maxInto sets dst[k] = max(dst[k], src[k]) for k < len(dst), with a plain
+// comparison rather than the builtin max, whose NaN and signed-zero rules
+// cost several instructions per element.
+func maxInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for k, v := range src {
+		if v > dst[k] {
+			dst[k] = v
+		}
+	}
 }
 
 // normKernel is Softmax and L2Normalize over the whole value.
