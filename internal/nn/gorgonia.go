@@ -194,6 +194,9 @@ func (w *worker) forward() (err error) {
 			err = fmt.Errorf("%w: forward pass panicked: %v", ErrInternal, r)
 		}
 	}()
+	if len(w.stages) == 0 {
+		return nil // a graph of no nodes returns its input
+	}
 	// Reset first: RunAll on a machine that already ran does nothing and
 	// would silently leave the previous outputs in place.
 	w.vm.Reset()

@@ -214,6 +214,15 @@ func TestRunErrors(t *testing.T) {
 	}
 	closeTo(t, "identity", got[0], []float32{1, 2, 3, 4}, 0)
 	closeTo(t, "identity", got[1], []float32{1, 2, 3, 4}, 0)
+	// A graph of no nodes returns its input.
+	net, err = Compile(&Graph{Input: Shape{1, 1, 2}, Outputs: []int{0}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = net.Run([]float32{5, 6}); err != nil || len(got) != 1 {
+		t.Fatalf("empty graph: %v, %v", got, err)
+	}
+	closeTo(t, "empty graph", got[0], []float32{5, 6}, 0)
 }
 
 // TestWorkersCapped runs more goroutines than workers: the Net must build
