@@ -56,7 +56,7 @@ require (
 	gorgonia.org/vecf64 v0.9.0 // indirect
 )
 
-// gorgonia v0.9.18 imports go4.org/unsafe/assume-no-moving-gc, whose older versions refuse to
-// build on a Go release newer than they know (it panics at init); this version accepts current
-// Go. Keep it pinned here even though nothing imports it directly.
+// Pinned above what gorgonia v0.9.18 and tensor v0.9.24 ask for (2021 and 2022 versions):
+// those refuse Go releases newer than they were tested with, while this one asks the runtime
+// (heapObjectsCanMove) whether the GC may move objects and runs on any Go that says no.
 require go4.org/unsafe/assume-no-moving-gc v0.0.0-20231121144256-b99613f794b6 // indirect

@@ -3,9 +3,8 @@ package align
 import (
 	"errors"
 	"fmt"
-	"github.com/facematch/facematch/internal/imageio"
+	"github.com/facematch/facematch/internal/sample"
 	"image"
-	"image/color"
 	"math"
 
 	"golang.org/x/image/math/f64"
@@ -148,8 +147,8 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	s := newSource(img)
-	r := s.r
+	s := sample.New(img)
+	r := s.Bounds()
 	// Column terms, as OpenCV's adelta/bdelta (on the stack for crop sizes).
 	// int64 keeps the fixed-point arithmetic exact on 32-bit platforms too.
 	var stack [2 * 256]int64
@@ -203,10 +202,10 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 			fx, fy := int32(X&(interTab-1)), int32(Y&(interTab-1))
 			var q [4][3]int32 // (x0,y0), (x0+1,y0), (x0,y0+1), (x0+1,y0+1)
 			if x0 >= r.Min.X && x0+1 < r.Max.X && y0 >= r.Min.Y && y0+1 < r.Max.Y {
-				s.quad(x0, y0, &q)
+				s.Quad(x0, y0, &q)
 			} else {
-				q[0], q[1] = s.atOrBlack(x0, y0), s.atOrBlack(x0+1, y0)
-				q[2], q[3] = s.atOrBlack(x0, y0+1), s.atOrBlack(x0+1, y0+1)
+				q[0], q[1] = s.RGBOrBlack(x0, y0), s.RGBOrBlack(x0+1, y0)
+				q[2], q[3] = s.RGBOrBlack(x0, y0+1), s.RGBOrBlack(x0+1, y0+1)
 			}
 			// Bilinear weights in 1/1024 (OpenCV's 15-bit table divided by 32,
 			// which is exact for linear interpolation).
@@ -220,117 +219,4 @@ func Warp(img image.Image, m f64.Aff3, w, h int) (*image.RGBA, error) {
 		}
 	}
 	return dst, nil
-}
-
-// source reads 8-bit RGB (composited over black) from an image, straight
-// from the pixel buffer for the common types.
-type source struct {
-	r   image.Rectangle
-	ycc *image.YCbCr
-	// cshift: chroma indices of ycc by shifts hs, vs (known ratio, Min >= 0)
-	cshift bool
-	hs, vs int
-	rgba   *image.RGBA
-	nrgba  *image.NRGBA
-	gray   *image.Gray
-	img    image.Image
-}
-
-func newSource(img image.Image) *source {
-	s := &source{r: img.Bounds()}
-	switch m := img.(type) {
-	case *image.YCbCr:
-		s.ycc = m
-		if m.Rect.Min.X >= 0 && m.Rect.Min.Y >= 0 {
-			s.hs, s.vs, s.cshift = imageio.ChromaShifts(m.SubsampleRatio)
-		}
-	case *image.RGBA:
-		s.rgba = m
-	case *image.NRGBA:
-		s.nrgba = m
-	case *image.Gray:
-		s.gray = m
-	default:
-		s.img = img
-	}
-	return s
-}
-
-func (s *source) atOrBlack(x, y int) [3]int32 {
-	if x < s.r.Min.X || x >= s.r.Max.X || y < s.r.Min.Y || y >= s.r.Max.Y {
-		return [3]int32{}
-	}
-	return s.at(x, y)
-}
-
-// quad sets q to the colours of (x, y), (x+1, y), (x, y+1), (x+1, y+1),
-// which must all be inside s.r.
-func (s *source) quad(x, y int, q *[4][3]int32) {
-	switch {
-	case s.rgba != nil:
-		m := s.rgba
-		i := m.PixOffset(x, y)
-		a := m.Pix[i : i+8 : i+8]
-		b := m.Pix[i+m.Stride : i+m.Stride+8 : i+m.Stride+8]
-		*q = [4][3]int32{
-			{int32(a[0]), int32(a[1]), int32(a[2])}, {int32(a[4]), int32(a[5]), int32(a[6])},
-			{int32(b[0]), int32(b[1]), int32(b[2])}, {int32(b[4]), int32(b[5]), int32(b[6])},
-		}
-	case s.gray != nil:
-		m := s.gray
-		i := m.PixOffset(x, y)
-		a := m.Pix[i : i+2 : i+2]
-		b := m.Pix[i+m.Stride : i+m.Stride+2 : i+m.Stride+2]
-		v0, v1, v2, v3 := int32(a[0]), int32(a[1]), int32(b[0]), int32(b[1])
-		*q = [4][3]int32{{v0, v0, v0}, {v1, v1, v1}, {v2, v2, v2}, {v3, v3, v3}}
-	case s.ycc != nil && s.cshift:
-		m := s.ycc
-		yi := (y-m.Rect.Min.Y)*m.YStride + (x - m.Rect.Min.X)
-		ya := m.Y[yi : yi+2 : yi+2]
-		yb := m.Y[yi+m.YStride : yi+m.YStride+2 : yi+m.YStride+2]
-		cx0, cx1 := x>>s.hs-m.Rect.Min.X>>s.hs, (x+1)>>s.hs-m.Rect.Min.X>>s.hs
-		cy0, cy1 := (y>>s.vs-m.Rect.Min.Y>>s.vs)*m.CStride, ((y+1)>>s.vs-m.Rect.Min.Y>>s.vs)*m.CStride
-		q[0] = ycc(ya[0], m.Cb[cy0+cx0], m.Cr[cy0+cx0])
-		q[1] = ycc(ya[1], m.Cb[cy0+cx1], m.Cr[cy0+cx1])
-		q[2] = ycc(yb[0], m.Cb[cy1+cx0], m.Cr[cy1+cx0])
-		q[3] = ycc(yb[1], m.Cb[cy1+cx1], m.Cr[cy1+cx1])
-	default:
-		q[0], q[1] = s.at(x, y), s.at(x+1, y)
-		q[2], q[3] = s.at(x, y+1), s.at(x+1, y+1)
-	}
-}
-
-func ycc(y, cb, cr uint8) [3]int32 {
-	r, g, b := color.YCbCrToRGB(y, cb, cr)
-	return [3]int32{int32(r), int32(g), int32(b)}
-}
-
-// at returns the colour of the pixel (x, y), which must be inside s.r.
-func (s *source) at(x, y int) [3]int32 {
-	switch {
-	case s.ycc != nil:
-		m := s.ycc
-		yi := (y-m.Rect.Min.Y)*m.YStride + (x - m.Rect.Min.X)
-		ci := m.COffset(x, y)
-		r, g, b := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-		return [3]int32{int32(r), int32(g), int32(b)}
-	case s.rgba != nil:
-		i := s.rgba.PixOffset(x, y)
-		p := s.rgba.Pix[i : i+3 : i+3]
-		return [3]int32{int32(p[0]), int32(p[1]), int32(p[2])}
-	case s.gray != nil:
-		v := int32(s.gray.Pix[s.gray.PixOffset(x, y)])
-		return [3]int32{v, v, v}
-	case s.nrgba != nil:
-		i := s.nrgba.PixOffset(x, y)
-		p := s.nrgba.Pix[i : i+4 : i+4]
-		if p[3] == 0xFF {
-			return [3]int32{int32(p[0]), int32(p[1]), int32(p[2])}
-		}
-		r, g, b, _ := color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA()
-		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
-	default:
-		r, g, b, _ := s.img.At(x, y).RGBA()
-		return [3]int32{int32(r >> 8), int32(g >> 8), int32(b >> 8)}
-	}
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/facematch/facematch/internal/gemm"
+	"github.com/facematch/facematch/internal/nn"
+	"github.com/facematch/facematch/internal/tflite"
+	"github.com/facematch/facematch/weights"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -50,15 +53,6 @@ func BenchmarkEmbed(b *testing.B) {
 			}
 		}
 	})
-	b.Run("single-portable", func(b *testing.B) {
-		defer gemm.SetAsm(false)()
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := plain.EmbedInto(dst, img); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("parallel", func(b *testing.B) {
 		par, err := New(&Options{DisableFlip: true})
 		if err != nil {
@@ -95,15 +89,20 @@ func BenchmarkEmbed(b *testing.B) {
 // threaded per call, for a machine-independent ratio against BenchmarkEmbed.
 // It also times this package's GEMM on the same shapes.
 func BenchmarkSgemmBaseline(b *testing.B) {
-	e, err := New(&Options{Workers: 1})
+	g, err := tflite.Load(weights.MobileFaceNet())
+	if err != nil {
+		b.Fatal(err)
+	}
+	vs, err := g.Validate()
 	if err != nil {
 		b.Fatal(err)
 	}
 	type shape struct{ m, n, k int }
 	var shapes []shape
-	for _, st := range e.net.steps {
-		if l, ok := st.l.(*convLayer); ok {
-			shapes = append(shapes, shape{l.out.H * l.out.W, l.out.C, l.k})
+	for i, n := range g.Nodes {
+		in, out := vs[n.Inputs[0]], vs[i+1]
+		if n.Op == nn.Conv && max(n.Groups, 1) == 1 {
+			shapes = append(shapes, shape{out.H * out.W, out.C, n.Kernel[0] * n.Kernel[1] * in.C})
 		}
 	}
 	maxA, maxB, maxC := 0, 0, 0
@@ -136,16 +135,6 @@ func BenchmarkSgemmBaseline(b *testing.B) {
 	for i, s := range shapes {
 		packed[i] = gemm.PackB(B[:s.n*s.k], s.n, s.k)
 	}
-	b.Run("kernel=portable", func(b *testing.B) {
-		defer gemm.SetAsm(false)()
-		var g gemm.Scratch
-		b.ReportAllocs()
-		for b.Loop() {
-			for i, s := range shapes {
-				gemm.Mul(s.m, s.n, s.k, A, s.k, packed[i], C, s.n, zero, nil, &g)
-			}
-		}
-	})
 	b.Run("kernel="+gemm.KernelName(), func(b *testing.B) {
 		var g gemm.Scratch
 		b.ReportAllocs()

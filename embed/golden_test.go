@@ -7,12 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/facematch/facematch/internal/gemm"
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
@@ -128,12 +126,12 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 					t.Errorf("input[%d] = %v, reference %v", k, in.first[k], v)
 				}
 			}
-			raw, err := e.Raw(img, false)
+			raw, err := e.raw(img, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			compareVec(t, "raw", raw, g.Raw, 1e-3, 0.99999)
-			rawFlip, err := e.Raw(img, true)
+			rawFlip, err := e.raw(img, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,40 +175,14 @@ type inputSummary struct {
 // preprocessed returns a summary of the input tensor Embed builds for img.
 func (e *Embedder) preprocessed(t *testing.T, img image.Image) inputSummary {
 	t.Helper()
-	w, err := e.get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.put(w)
-	if err := w.load(img, false); err != nil {
+	in := make([]float32, InputSize*InputSize*3)
+	if err := load(in, img, false); err != nil {
 		t.Fatal(err)
 	}
 	var s inputSummary
-	copy(s.first[:], w.inData)
-	for _, v := range w.inData {
+	copy(s.first[:], in)
+	for _, v := range in {
 		s.sum += float64(v)
 	}
 	return s
-}
-
-// TestGoldenPortableKernel runs the pure-Go kernels (the fallback on CPUs
-// without AVX2/FMA and the kernels of 32-bit ARM and other platforms) against
-// the reference, on every platform.
-func TestGoldenPortableKernel(t *testing.T) {
-	gs, imgs := goldenCases(t)
-	defer gemm.SetAsm(false)()
-	e, err := New(&Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if i > 0 && (testing.Short() || runtime.GOARCH != "amd64") {
-			break // one input is enough where forward passes are slow
-		}
-		raw, err := e.Raw(imgs[i], false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareVec(t, gs[i].Image+" raw (pure Go)", raw, gs[i].Raw, 1e-3, 0.99999)
-	}
 }

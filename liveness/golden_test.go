@@ -90,11 +90,23 @@ func goldenGraphs(t testing.TB) [len(Models)]*nn.Graph {
 	return gs
 }
 
+// referenceRunner runs a graph with nn's float64 reference evaluator.
+type referenceRunner struct{ g *nn.Graph }
+
+func (r referenceRunner) Run(in []float32) ([][]float32, error) { return r.g.Reference(in) }
+
 // TestGoldenNetworkLogits feeds PyTorch's own patches (and the synthetic
 // inputs) to the graphs and compares the logits with PyTorch's.
 func TestGoldenNetworkLogits(t *testing.T) {
 	dir, recs := loadGolden(t)
 	gs := goldenGraphs(t)
+	var nets [len(Models)]network
+	for i, g := range gs {
+		var err error
+		if nets[i], err = newNetwork(g); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if testing.Short() {
 		recs = recs[len(recs)-4:] // one image and the synthetic inputs
 	}
@@ -108,16 +120,23 @@ func TestGoldenNetworkLogits(t *testing.T) {
 			} else {
 				in = readPatchHWC(t, filepath.Join(dir, m.Patch))
 			}
-			out, err := gs[i].Reference(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k := range 3 {
-				d := math.Abs(float64(out[0][k]) - m.Logits[k])
-				worst = max(worst, d)
-				if d > 1e-4 {
-					t.Errorf("%s %s: logits %v, PyTorch %v", name, Models[i].Name, out[0], m.Logits)
-					break
+			// The shipped runtime and the reference evaluator, each
+			// against PyTorch.
+			for _, run := range []struct {
+				name string
+				net  network
+			}{{"runtime", nets[i]}, {"reference", referenceRunner{gs[i]}}} {
+				out, err := run.net.Run(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k := range 3 {
+					d := math.Abs(float64(out[0][k]) - m.Logits[k])
+					worst = max(worst, d)
+					if d > 1e-4 {
+						t.Errorf("%s %s (%s): logits %v, PyTorch %v", name, Models[i].Name, run.name, out[0], m.Logits)
+						break
+					}
 				}
 			}
 		}

@@ -8,17 +8,9 @@ type network interface {
 	Run(input []float32) ([][]float32, error)
 }
 
-// newNetwork is the one place a Graph becomes something that runs.
-//
-// INTERIM RUNNER: it wraps nn's float64 reference evaluator (exact, but
-// seconds per image). When the fast runtime is merged, replace the body
-// with `return nn.Compile(g, nil)`.
+// newNetwork is the one place a Graph becomes something that runs: the
+// project's runtime (internal/nn, Gorgonia over internal/gemm), after
+// folding each activation into the layer before it.
 func newNetwork(g *nn.Graph) (network, error) {
-	return referenceNetwork{g}, nil
+	return nn.Compile(nn.FuseActivations(g), nil)
 }
-
-// referenceNetwork adapts (*nn.Graph).Reference to network (interim; see
-// newNetwork).
-type referenceNetwork struct{ g *nn.Graph }
-
-func (r referenceNetwork) Run(input []float32) ([][]float32, error) { return r.g.Reference(input) }

@@ -212,9 +212,11 @@ func newTransport(t *http.Transport, d *net.Dialer) *http.Transport {
 	t.Proxy = nil
 	t.DialContext = d.DialContext
 	t.DialTLSContext = nil
-	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	// The deprecated hooks are cleared too: they must not bypass the
+	// checking dialer.
+	//lint:ignore SA1019 clearing a deprecated field, not using it
 	t.DialTLS = nil
-	//lint:ignore SA1019 cleared so that it cannot bypass the checking dialer
+	//lint:ignore SA1019 clearing a deprecated field, not using it
 	t.Dial = nil
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 15 * time.Second

@@ -1,5 +1,5 @@
 // Package gemm is the float32 matrix multiply behind the project's neural
-// network interpreters (package embed and internal/onet): a small GEMM with
+// network runtime (package internal/nn): a small GEMM with
 // the weights packed once at load time, a register-blocked micro-kernel in
 // assembly (AVX2+FMA on amd64, NEON on arm64) or portable Go, and a fused
 // bias + PReLU epilogue.
@@ -42,9 +42,10 @@
 // output, so a given kernel gives bit-identical results on every call and
 // for every tile position; the assembly kernels use fused multiply-adds and
 // may differ from the portable kernel in the last bits. KernelName reports
-// the kernel in use and SetAsm switches the assembly off, which tests use to
-// check the portable kernel (the one 32-bit ARM and other platforms run) on
-// any machine.
+// the kernel in use. The purego build tag selects the portable kernel (the
+// one 32-bit ARM, other platforms and CPUs without AVX2 run) on any
+// machine: `go test -tags purego` tests it; this package's own tests compare
+// the kernels in one run.
 //
 // The portable kernel uses 4×4 register blocks on targets with 32
 // floating-point registers and 2×4 blocks where there are only 16
@@ -55,8 +56,8 @@
 //
 // # Speed
 //
-// On one core of the AMD EPYC development machine (BenchmarkGemm), the
-// products of one MobileFaceNet forward pass take about 8 ms with the AVX2
-// kernel, 126 ms with the portable kernel and 42 ms with gonum's
-// blas32.Gemm; those of one ONet pass take 0.46 ms, 8 ms and 3 ms.
+// BenchmarkGemm times the products of one MobileFaceNet and one ONet
+// forward pass with the kernel in use and with gonum's blas32.Gemm as a
+// same-run baseline; the assembly kernels are several times faster than
+// gonum, the portable kernel several times slower.
 package gemm

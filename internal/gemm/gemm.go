@@ -133,23 +133,14 @@ func Epilogue(dst, bias, slope []float32) {
 	vecBiasSlope(dst, bias, slope, mode)
 }
 
-// useAsm selects the assembly kernels; SetAsm turns it off to check the
-// portable ones.
+// useAsm selects the assembly kernels. It is a variable only so that this
+// package's tests can compare the kernels in one process; elsewhere the
+// purego build tag selects the portable kernels.
 var useAsm = hasAsm
 
-// SetAsm turns the assembly kernels on (where the CPU has them) or off, and
-// returns a function that restores the previous setting. With the assembly
-// off, Mul, RowFMA and Epilogue run the pure-Go kernels every platform has.
-// It is meant for tests and benchmarks: it must not be called while another
-// goroutine is inside this package.
-func SetAsm(on bool) (restore func()) {
-	old := useAsm
-	useAsm = on && hasAsm
-	return func() { useAsm = old }
-}
-
-// KernelName names the micro-kernel Mul currently uses: "avx2" (amd64 with
-// AVX2 and FMA), "neon" (arm64) or "go" (the portable kernel).
+// KernelName names the micro-kernel Mul uses: "avx2" (amd64 with AVX2 and
+// FMA), "neon" (arm64) or "go" (the portable kernel: other platforms, CPUs
+// without AVX2, and builds with the purego tag).
 func KernelName() string {
 	if useAsm {
 		return asmName

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package gemm
 
 // NEON kernels in gemm_arm64.s (Advanced SIMD is mandatory on arm64). The Go

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func kernel4x16(k int, a0, a1, a2, a3, b, c *float32, ldc int)

@@ -1,8 +1,9 @@
-//go:build !amd64 && !arm64
+//go:build purego || !(amd64 || arm64)
 
 package gemm
 
-// No assembly kernels on this platform: the pure-Go ones always run.
+// No assembly kernels on this platform, or the purego build tag turned them
+// off: the pure-Go ones always run.
 const (
 	hasAsm  = false
 	asmName = "go"

@@ -23,7 +23,9 @@ func BenchmarkRun(b *testing.B) {
 		in := make([]float32, Input*Input*3)
 		b.ReportAllocs()
 		for b.Loop() {
-			n.forward(in)
+			if _, _, _, err := n.forward(in); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

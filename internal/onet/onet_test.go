@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/facematch/facematch/internal/sample"
 	"github.com/facematch/facematch/internal/sharedtest"
 	"github.com/facematch/facematch/weights"
 )
@@ -42,23 +43,6 @@ func TestNewRejectsBadModels(t *testing.T) {
 				t.Fatalf("New(%s) error = %v, want ErrModel", name, err)
 			}
 		})
-	}
-}
-
-func TestWindowMatchesTensorFlow(t *testing.T) {
-	cases := []struct{ in, k, s, out, before int }{
-		{46, 3, 2, 23, 0}, // SAME, odd total padding goes after
-		{8, 2, 2, 4, 0},
-		{7, 3, 2, 4, 1},
-	}
-	for _, c := range cases {
-		out, before := window(c.in, c.k, c.s, 0)
-		if out != c.out || before != c.before {
-			t.Errorf("window(%d,%d,%d) = %d,%d want %d,%d", c.in, c.k, c.s, out, before, c.out, c.before)
-		}
-	}
-	if out, _ := window(21, 3, 2, 1); out != 10 {
-		t.Errorf("VALID window = %d, want 10", out)
 	}
 }
 
@@ -241,7 +225,7 @@ func TestCropPatch(t *testing.T) {
 			got := make([]float32, Input*Input*3)
 			want := make([]float32, Input*Input*3)
 			crop(img, box, got)
-			cropAt(&source{at: rgbAccessor(img)}, img.Bounds(), box, want)
+			cropAt(&source{s: sample.New(img)}, box, want)
 			if !slices.Equal(got, want) {
 				t.Errorf("%T %+v: patched crop differs", img, box)
 			}

@@ -29,6 +29,13 @@
 // Layouts follow TFLite conventions: activations are NHWC, Conv2D weights
 // [out, kh, kw, in], DepthwiseConv2D weights [1, kh, kw, channels].
 //
-// Package embed uses it to build MobileFaceNet; the same reader handles other
-// float TFLite CNNs such as MTCNN's ONet.
+// # Into the network runtime
+//
+// Load (Model.Graph) translates a parsed float CNN into an nn.Graph for the
+// internal/nn runtime: layouts become nn's, SAME padding explicit pads, and
+// the operator patterns exporters write for PReLU and softmax single nodes,
+// with activations folded into the layer before them. MobileFaceNet (package
+// embed) and MTCNN's ONet (internal/onet) load this way; P-Net and R-Net
+// exports use the same operators. Operators and options it does not know
+// give an error wrapping ErrUnsupported.
 package tflite
