@@ -74,14 +74,41 @@ func LoadModel(data []byte) (*Model, error) {
 	return &m, nil
 }
 
-// DefaultModel is the bundled weights/calibration.json; Default and
-// DefaultNormalizer are its parts. compare/CALIBRATION.md records how it was
-// fitted and what it measures on each set.
-var DefaultModel = mustLoadModel(weights.Calibration())
+// defaultModel is the bundled weights/calibration.json, parsed once and
+// never modified: the exported accessors hand out copies.
+var defaultModel = mustLoadModel(weights.Calibration())
 
-// DefaultNormalizer is the normalisation Similarity applies before the
-// cosine.
-var DefaultNormalizer = DefaultModel.Normalizer
+// DefaultModel returns a copy of the bundled weights/calibration.json;
+// DefaultCalibration and DefaultNormalizer are its parts.
+// compare/CALIBRATION.md records how it was fitted and what it measures on
+// each set. The caller owns the copy.
+func DefaultModel() *Model {
+	m := *defaultModel
+	m.Normalizer = defaultModel.Normalizer.clone()
+	m.Source.Data = append([]string(nil), defaultModel.Source.Data...)
+	return &m
+}
+
+// DefaultNormalizer returns a copy of the normalisation Similarity applies
+// before the cosine. The caller owns the copy; to map an embedding without
+// copying the statistics, use Normalize.
+func DefaultNormalizer() *Normalizer { return defaultModel.Normalizer.clone() }
+
+// Normalize returns e mapped by the default normaliser (DefaultNormalizer's
+// Apply), written to dst when it has room: the vector Similarity takes the
+// cosine of.
+func Normalize(dst, e []float32) []float32 { return defaultModel.Normalizer.Apply(dst, e) }
+
+func (n *Normalizer) clone() *Normalizer {
+	if n == nil {
+		return nil
+	}
+	c := &Normalizer{Mean: append([]float32(nil), n.Mean...)}
+	for _, u := range n.Remove {
+		c.Remove = append(c.Remove, append([]float32(nil), u...))
+	}
+	return c
+}
 
 func mustLoadModel(data []byte) *Model {
 	m, err := LoadModel(data)
@@ -94,9 +121,10 @@ func mustLoadModel(data []byte) *Model {
 }
 
 // Similarity is the score the facematch package compares faces with and
-// Default calibrates: the cosine of a and b after DefaultNormalizer. Like
-// Cosine it is NaN when the lengths differ or a vector is empty.
-func Similarity(a, b []float32) float64 { return DefaultNormalizer.Similarity(a, b) }
+// DefaultCalibration calibrates: the cosine of a and b after
+// DefaultNormalizer. Like Cosine it is NaN when the lengths differ or a
+// vector is empty.
+func Similarity(a, b []float32) float64 { return defaultModel.Normalizer.Similarity(a, b) }
 
 func (n *Normalizer) identity() bool { return n == nil || len(n.Mean) == 0 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 )
 
@@ -187,7 +186,7 @@ func (s *Server) handleGalleryEnroll(w http.ResponseWriter, r *http.Request) {
 			}
 			var dup *gallery.DuplicateError
 			if errors.As(err, &dup) {
-				return &GalleryEnrollData{Status: "FAILURE", ID: req.id, DuplicateID: dup.ID, Match: compare.FormatPercentage(dup.Percentage)}, err
+				return &GalleryEnrollData{Status: "FAILURE", ID: req.id, DuplicateID: dup.ID, Match: facematch.FormatPercentage(dup.Percentage)}, err
 			}
 			if err != nil {
 				return nil, err
@@ -214,7 +213,7 @@ func (s *Server) handleGallerySearch(w http.ResponseWriter, r *http.Request) {
 			}
 			out := &GallerySearchData{Status: "SUCCESS", Matches: []GalleryMatch{}}
 			for _, m := range ms {
-				out.Matches = append(out.Matches, GalleryMatch{ID: m.ID, Match: compare.FormatPercentage(m.Percentage), Percentage: m.Percentage})
+				out.Matches = append(out.Matches, GalleryMatch{ID: m.ID, Match: facematch.FormatPercentage(m.Percentage), Percentage: m.Percentage})
 			}
 			return out, nil
 		})

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 )
 
 func init() {
@@ -46,7 +45,7 @@ type imageJSON struct {
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", compareSynopsis, stderr)
-	threshold := fs.Float64("threshold", compare.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
+	threshold := fs.Float64("threshold", facematch.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	annotate := fs.String("annotate", "", "write a picture of the faces, the aligned crops and the verdict to `OUT.png` (or .jpg); written also when no face is found")
 	singleFace := fs.Bool("single-face", false, "refuse image2 when it shows a competing face (another face at least half as wide as the largest): exit 2, code multiple_faces")
@@ -67,7 +66,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return fail(fmt.Errorf("%w: compare needs exactly two images, got %d", errUsage, len(pos)), *asJSON, stdout, stderr)
 	}
-	if err := compare.CheckThreshold(*threshold); err != nil {
+	if err := facematch.CheckThreshold(*threshold); err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
 	if *singleFace && *bestFace {
@@ -144,7 +143,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			verdict = "NO MATCH"
 		}
 		fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
-			verdict, res.PercentageText(), compare.FormatPercentage(100*res.Threshold), res.Similarity)
+			verdict, res.PercentageText(), facematch.FormatPercentage(100*res.Threshold), res.Similarity)
 		for i, im := range res.Images {
 			fmt.Fprintf(stdout, "image%d (%s) %s: %dx%d, %d face(s), compared face %d: %s\n",
 				i+1, imageRole[i], pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 	"github.com/facematch/facematch/gallery/pgvector"
 	"github.com/facematch/facematch/server"
@@ -70,7 +69,7 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	switch sub {
 	case "enroll":
 		unique = fs.Bool("unique", false, "refuse the face if it matches another enrolled id at --threshold")
-		threshold = fs.Float64("threshold", compare.DefaultThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
+		threshold = fs.Float64("threshold", facematch.DefaultThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
 	case "search":
 		k = fs.Int("k", gallery.DefaultK, "number of results")
 		minP = fs.Float64("min", 0, "drop results below this percentage (0-100)")
@@ -143,9 +142,9 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 		var dup *gallery.DuplicateError
 		if errors.As(err, &dup) {
 			if *asJSON {
-				writeJSON(stdout, galleryEnrollJSON{ID: id, Duplicate: &dupOut{dup.ID, dup.Percentage, compare.FormatPercentage(dup.Percentage)}})
+				writeJSON(stdout, galleryEnrollJSON{ID: id, Duplicate: &dupOut{dup.ID, dup.Percentage, facematch.FormatPercentage(dup.Percentage)}})
 			} else {
-				fmt.Fprintf(stdout, "refused: the face matches %q at %s\n", dup.ID, compare.FormatPercentage(dup.Percentage))
+				fmt.Fprintf(stdout, "refused: the face matches %q at %s\n", dup.ID, facematch.FormatPercentage(dup.Percentage))
 			}
 			return exitNoMatch
 		}
@@ -172,7 +171,7 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 		}
 		out := []galleryMatchJSON{}
 		for _, mt := range ms {
-			out = append(out, galleryMatchJSON{mt.ID, mt.Percentage, compare.FormatPercentage(mt.Percentage), mt.Similarity})
+			out = append(out, galleryMatchJSON{mt.ID, mt.Percentage, facematch.FormatPercentage(mt.Percentage), mt.Similarity})
 		}
 		if *asJSON {
 			writeJSON(stdout, map[string]any{"matches": out})

@@ -149,7 +149,7 @@ func bruteForce(ids []string, ts map[string]*facematch.Template, q *facematch.Te
 	var out []gallery.Match
 	for _, id := range ids {
 		s := compare.Cosine(q.Vector, ts[id].Vector)
-		p := compare.RoundPercentage(compare.Default.Percentage(s))
+		p := compare.RoundPercentage(compare.DefaultCalibration().Percentage(s))
 		if minP <= 0 || compare.Meets(p, minP/100) {
 			out = append(out, gallery.Match{ID: id, Percentage: p, Similarity: s})
 		}
@@ -278,7 +278,7 @@ func testUnique(t *testing.T, g gallery.Gallery) {
 	}
 	mustCount(t, g, 21)
 	// At a stricter threshold than the match, it is accepted.
-	p := compare.Default.Percentage(compare.Cosine(a.Vector, again.Vector))
+	p := compare.DefaultCalibration().Percentage(compare.Cosine(a.Vector, again.Vector))
 	if p > 94.9 {
 		t.Fatalf("test template too similar: %.2f%%", p)
 	}

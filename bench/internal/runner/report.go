@@ -57,7 +57,7 @@ type Report struct {
 }
 
 // Evaluate computes the metrics of s. cal maps cosines to the calibrated
-// percentage for the calibration table (compare.Default in the LFW tool).
+// percentage for the calibration table (compare.DefaultCalibration() in the LFW tool).
 func Evaluate(s *Scores, cal compare.Calibration) (*Report, error) {
 	n := len(s.Pairs)
 	if n == 0 || len(s.Cosine) != n || len(s.NoFace) != n {
