@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-
 )
 
 // MaxCandidates is the most candidate images CompareMany takes (the service's
