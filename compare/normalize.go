@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/facematch/facematch/weights"
 )
@@ -179,7 +180,13 @@ func (n *Normalizer) Similarity(a, b []float32) float64 {
 	if len(a) != len(b) || len(a) != len(n.Mean) {
 		return math.NaN()
 	}
-	// Embeddings are small (192 values): map them on the stack.
-	var bufA, bufB [256]float32
-	return Cosine(n.Apply(bufA[:0], a), n.Apply(bufB[:0], b))
+	// Cosine hands its vectors to gonum's BLAS interface, so buffers on
+	// the stack would escape: reuse pooled ones instead.
+	bufs := similarityBufs.Get().(*[2][]float32)
+	defer similarityBufs.Put(bufs)
+	bufs[0], bufs[1] = n.Apply(bufs[0], a), n.Apply(bufs[1], b)
+	return Cosine(bufs[0], bufs[1])
 }
+
+// similarityBufs holds the two mapped vectors of a Similarity call.
+var similarityBufs = sync.Pool{New: func() any { return new([2][]float32) }}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,8 +51,10 @@ var (
 	CodeGalleryStore    = Code{http.StatusServiceUnavailable, "G00004", "error_gallery_store", "The gallery store failed; retry later."}
 )
 
-// GalleryCodes lists the gallery response codes.
-var GalleryCodes = []Code{CodeGalleryDisabled, CodeDuplicateFace, CodeIDExists, CodeGalleryStore}
+// GalleryCodes returns the gallery response codes (a fresh slice).
+func GalleryCodes() []Code { return slices.Clone(galleryCodes) }
+
+var galleryCodes = []Code{CodeGalleryDisabled, CodeDuplicateFace, CodeIDExists, CodeGalleryStore}
 
 // Templater makes face templates; *facematch.Matcher implements it.
 type Templater interface {

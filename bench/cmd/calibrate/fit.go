@@ -143,7 +143,7 @@ func fitAndWrite(sets []*labelled, names []string, drop int, out string, specs [
 	fmt.Fprintf(w, "wrote %s\n  normalisation: %s\n  calibration: A=%v B=%v; %s\n", out, m.Source.Normalization, cal.A, cal.B, m.Source.Calibration)
 	fmt.Fprintln(w, "\n| threshold | score ≥ |"+tableHead(names))
 	fmt.Fprintln(w, "|---|---|"+strings.Repeat("---|---|", len(names)))
-	for _, t := range eval.CalibrationThresholds {
+	for _, t := range eval.CalibrationThresholds() {
 		fmt.Fprintf(w, "| %.2f | %.4f |", t, cal.Cosine(100*t))
 		for _, name := range names {
 			s := sc[name]

@@ -457,7 +457,7 @@ func runSpeed(args []string, stdout io.Writer) error {
 			r.Backend, r.Size, r.EfSearch, r.MedianMillis, r.CPUMillis, r.P95Millis, r.RecallAt10, r.BytesPerMio/1e6, r.LoadSeconds)
 	}
 	ctx := context.Background()
-	model := gallerytest.Model
+	model := gallerytest.Model()
 	maxSize := slices.Max(append(slices.Clone(sizes), pgSizes...))
 	r := rand.New(rand.NewPCG(42, 1))
 	all := make([]gallery.Entry, maxSize)
@@ -544,7 +544,7 @@ func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs 
 			conn.Close(ctx)
 		}
 	}()
-	g, err := pgvector.Open(ctx, dsn, gallerytest.Model, &pgvector.Options{Schema: schema})
+	g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &pgvector.Options{Schema: schema})
 	if err != nil {
 		return speedRow{}, err
 	}
@@ -562,14 +562,14 @@ func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs 
 		return speedRow{}, err
 	}
 	var bytes int64
-	err = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", pgx.Identifier{schema, "facematch_gallery_" + gallerytest.Model.String()}.Sanitize()).Scan(&bytes)
+	err = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", pgx.Identifier{schema, "facematch_gallery_" + gallerytest.Model().String()}.Sanitize()).Scan(&bytes)
 	conn.Close(ctx)
 	if err != nil {
 		return speedRow{}, err
 	}
 	var last speedRow
 	for _, ef := range efs {
-		g, err := pgvector.Open(ctx, dsn, gallerytest.Model, &pgvector.Options{Schema: schema, EfSearch: ef})
+		g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &pgvector.Options{Schema: schema, EfSearch: ef})
 		if err != nil {
 			return speedRow{}, err
 		}

@@ -342,7 +342,7 @@ func writeFARTable(w io.Writer, lists []listReport) error {
 		fmt.Fprintf(&b, "  %-22s", l.Name)
 	}
 	b.WriteString("\n")
-	for k, t := range eval.CalibrationThresholds {
+	for k, t := range eval.CalibrationThresholds() {
 		fmt.Fprintf(&b, "  %.2f     ", t)
 		for _, l := range lists {
 			r := l.Calibration[k]
