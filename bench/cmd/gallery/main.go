@@ -51,10 +51,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/bench/internal/dataset"
 	"github.com/facematch/facematch/gallery"
 	"github.com/facematch/facematch/gallery/gallerytest"
 	"github.com/facematch/facematch/gallery/pgvector"
-	"github.com/facematch/facematch/internal/sharedtest"
 )
 
 func main() {
@@ -110,11 +110,9 @@ func runIdentify(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *data == "" {
-		root := sharedtest.Find()
-		if root == "" {
+		if *data = dataset.Dir("lfw"); *data == "" {
 			return errors.New("--data not given and ../shared not found")
 		}
-		*data = filepath.Join(root, "datasets", "lfw")
 	}
 	people, err := listPeople(*data, *maxPeople)
 	if err != nil {

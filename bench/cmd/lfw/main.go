@@ -75,11 +75,11 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/facematch/facematch/bench/internal/dataset"
 	"github.com/facematch/facematch/bench/internal/eval"
 	"github.com/facematch/facematch/bench/internal/pipeline"
 	"github.com/facematch/facematch/bench/internal/runner"
 	"github.com/facematch/facematch/compare"
-	"github.com/facematch/facematch/internal/sharedtest"
 )
 
 func main() {
@@ -269,11 +269,9 @@ func (c *config) runList(ctx context.Context, i int, lr *listReport, stderr io.W
 	case i < len(c.data):
 		data = c.data[i]
 	default:
-		sh := sharedtest.Find()
-		if sh == "" {
+		if data = dataset.Dir("lfw"); data == "" {
 			return nil, "", fmt.Errorf("--data is required (no ../shared beside the module)")
 		}
-		data = filepath.Join(sh, "datasets", "lfw")
 	}
 	pairsFile := filepath.Join(data, "pairs.txt")
 	if i < len(c.pairs) {
