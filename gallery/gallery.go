@@ -220,11 +220,12 @@ const MaxUniqueThreshold = 0.9999
 // [facematch.MinThreshold, MaxUniqueThreshold], wider than Compare's range
 // because one-to-many needs stricter thresholds than one-to-one. A probe is
 // compared with every enrolled identity, so the chance that some stranger
-// passes grows with the gallery: on LFW (gallery/MEASUREMENTS.md), with 1559
-// enrolled people, 87 % of people not enrolled matched someone at 0.70 and
-// 14 % at 0.95, and 0.99 (cosine 0.61) was needed for 1 % — which then
-// missed 12 % of the true duplicates. Choose the threshold for the size of
-// the gallery, and route refusals to a human.
+// passes grows with the gallery, and a one-to-one threshold lets most
+// strangers match someone in a gallery of a few thousand people.
+// gallery/MEASUREMENTS.md records, dated and with the command, how the
+// false-match and missed-duplicate rates move with the threshold on LFW.
+// Choose the threshold for the size of the gallery, and route refusals to a
+// human.
 func CheckUniqueThreshold(t float64) error {
 	if math.IsNaN(t) || t < facematch.MinThreshold || t > MaxUniqueThreshold {
 		return fmt.Errorf("%w: %g is outside [%.2f, %g] for EnrollUnique", facematch.ErrInvalidThreshold, t, facematch.MinThreshold, MaxUniqueThreshold)

@@ -20,14 +20,12 @@ var (
 )
 
 // DefaultThreshold is the ensemble score at or above which a face is called
-// live. It was chosen on datasets/nuaa-train (NUAA subjects 1-9: 260 live
-// and 296 printed-photo webcam images) by the rule "the largest threshold
-// that rejects at most 2 % of the live images" (0.5454, rounded down): there
-// it rejects 5 of 260 live images (BPCER 1.9 %) and accepts none of the 296
-// prints. The attacks all score below 0.02 and the live images above 0.42,
-// so on NUAA any threshold in between separates them; which one the rule
-// picks depends on the few hardest live photos and varies with the
-// subjects (0.50 to 0.67 between two halves). See testdata/threshold.md.
+// live. It is chosen on datasets/nuaa-train (NUAA subjects 1-9, live and
+// printed-photo webcam images) by the rule "the largest threshold that
+// rejects at most 2 % of the live images", rounded down to two decimals.
+// liveness/testdata/threshold.md records the command, the per-image
+// scores, what the threshold rejects and accepts there, and how the rule's
+// choice varies with the subjects.
 const DefaultThreshold = 0.54
 
 // Model describes one network of the ensemble.

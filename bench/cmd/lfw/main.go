@@ -58,8 +58,8 @@
 // from (leave out the rows with no_face != 0: their -1 is a verdict, not a
 // similarity). Exit status: 0 on success, 2 on error.
 //
-// Measured on LFW (6000 pairs, 7701 images, flip TTA, 2 shared cores): see
-// the package bench documentation and the README for the current figures.
+// The dated figures, with the commands that made them, are in BENCHMARKS.md
+// (accuracy history) and compare/CALIBRATION.md (per-set rates).
 package main
 
 import (
