@@ -45,7 +45,8 @@
 // to image1's instead (to find a person in a group photo). That is not an
 // identity check: every extra face is another chance of a false accept,
 // and the calibration's false-accept rate holds per compared face only.
-// The README quotes both rates as measured.
+// The README's face-policy section records both false-accept rates, dated,
+// with the command that measured them.
 //
 // The Result reports, for both images, every face found (box, five
 // landmarks, detector score), which one was used and its aligned crop.
@@ -63,8 +64,10 @@
 // so 69.995 shows as 70.00% and matches at 0.70, and nothing that shows
 // as 70.00% is ever rejected at 0.70.
 //
-// The threshold is a fraction in [0.70, 0.95] (CompareOptions.Threshold; 0
-// means the default 0.70). The calibration places 0.70 at the cosine where
+// The threshold is a fraction in [MinThreshold, MaxThreshold] = [0.70, 0.95]
+// (CompareOptions.Threshold, checked by CheckThreshold; 0 means
+// DefaultThreshold, 0.70), and FormatPercentage is the "95.00%" text the KYC
+// API reports. The calibration places 0.70 at the cosine where
 // 0.1 % of impostor pairs are accepted; higher thresholds accept fewer
 // impostors and reject more genuine pairs. Package compare documents the
 // calibration and what each threshold means.
@@ -87,30 +90,31 @@
 // *ImageError whose Image field (1 or 2) says which, and whose message
 // starts with "image1: " or "image2: ".
 //
-//	error                 cause                                              HTTP analogue
-//	ErrInvalidThreshold   threshold outside [0.70, 0.95] (or NaN)            400
-//	ErrUnsupportedFormat  content is not JPEG or PNG                         415
-//	ErrTooLarge           more than MaxImageBytes (6 MB) of image data       413
-//	ErrImageTooLarge      header announces more than MaxPixels pixels        413
-//	ErrCorruptImage       empty, truncated or undecodable image              422
-//	ErrNoFace             no usable face in the image                        422
-//	ErrMultipleFaces      RequireSingleFace and image2 has a competing face  422
-//	ErrInvalidURL         not an absolute http(s) URL (also on redirect)     400
-//	ErrForbiddenURL       URL or redirect leads to a non-public address      400
-//	ErrFetch              connection/DNS error, non-2xx, > 3 redirects       502
-//	ErrFetchTimeout       fetch exceeded FetchTimeout or the ctx deadline    504
-//	ErrNotAligned         EmbedAligned: image is not 112x112                 400
-//	ErrNilSource          nil Source, Image(nil), Reader(nil)                400
-//	ErrInvalidOptions     New: an Options field is out of range              -
-//	ErrInternal           a bug: recovered panic, engine failure             500
-//	ErrTemplateFormat     not a template, or a format version unknown here   400
-//	ErrTemplateModel      template made by another model or embed options    400
-//	ErrTooManyCandidates  CompareMany: not 1 to MaxCandidates candidates      400
+//	error                 cause
+//	ErrInvalidThreshold   threshold outside [0.70, 0.95] (or NaN)
+//	ErrUnsupportedFormat  content is not JPEG or PNG
+//	ErrTooLarge           more than MaxImageBytes (6 MB) of image data
+//	ErrImageTooLarge      header announces more than MaxPixels pixels
+//	ErrCorruptImage       empty, truncated or undecodable image
+//	ErrNoFace             no usable face in the image
+//	ErrMultipleFaces      RequireSingleFace and image2 has a competing face
+//	ErrInvalidURL         not an absolute http(s) URL (also on redirect)
+//	ErrForbiddenURL       URL or redirect leads to a non-public address
+//	ErrFetch              connection/DNS error, non-2xx, > 3 redirects
+//	ErrFetchTimeout       fetch exceeded FetchTimeout or the ctx deadline
+//	ErrNotAligned         EmbedAligned: image is not 112x112
+//	ErrNilSource          nil Source, Image(nil), Reader(nil)
+//	ErrInvalidOptions     New: an Options field is out of range
+//	ErrInternal           a bug: recovered panic, engine failure
+//	ErrTemplateFormat     not a template, or a format version unknown here
+//	ErrTemplateModel      template made by another model or embed options
+//	ErrTooManyCandidates  CompareMany: not 1 to MaxCandidates candidates
 //
 // A missing or unreadable File is reported with the os error
 // (errors.Is(err, fs.ErrNotExist)); a cancelled context with ctx.Err().
 // No panic escapes the package: panics are recovered at the API boundary and
-// returned as ErrInternal.
+// returned as ErrInternal. The HTTP service (package server) maps each of
+// these errors to a status and a response code.
 //
 // # Other entry points
 //

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/embed"
 	"github.com/facematch/facematch/internal/fetch"
 	"github.com/facematch/facematch/internal/imageio"
@@ -33,8 +32,9 @@ var (
 	// CompetingFaceRatio as wide as its largest). The ImageError has
 	// Image 2.
 	ErrMultipleFaces = errors.New("more than one face")
-	// ErrInvalidThreshold: the threshold is outside [0.70, 0.95].
-	ErrInvalidThreshold = compare.ErrInvalidThreshold
+	// ErrInvalidThreshold: the threshold is outside [MinThreshold,
+	// MaxThreshold] = [0.70, 0.95], or NaN (CheckThreshold).
+	ErrInvalidThreshold = errors.New("invalid threshold")
 	// ErrInvalidURL: not an absolute http or https URL (also for a
 	// redirect to one).
 	ErrInvalidURL = fetch.ErrInvalidURL

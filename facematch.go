@@ -56,7 +56,7 @@ type Options struct {
 	// larger images are refused from their header with ErrImageTooLarge.
 	MaxPixels int
 	// Detector, Embedder and Calibration configure the stages (nil =
-	// defaults; Calibration nil = compare.Default).
+	// defaults; Calibration nil = compare.DefaultCalibration()).
 	Detector    *detect.Options
 	Embedder    *embed.Options
 	Calibration *compare.Calibration
@@ -100,7 +100,7 @@ func New(opts *Options) (*Matcher, error) {
 	if o.MaxImageBytes == 0 {
 		o.MaxImageBytes = DefaultMaxImageBytes
 	}
-	cal := compare.Default
+	cal := compare.DefaultCalibration()
 	if o.Calibration != nil {
 		cal = *o.Calibration
 		if !(cal.A > 0) || math.IsInf(cal.A, 0) || math.IsNaN(cal.B) || math.IsInf(cal.B, 0) {
@@ -143,7 +143,7 @@ func (m *Matcher) Calibration() compare.Calibration { return m.cal }
 // defaults.
 type CompareOptions struct {
 	// Threshold is the match threshold as a fraction, in [0.70, 0.95]; 0
-	// means compare.DefaultThreshold (0.70).
+	// means DefaultThreshold (0.70).
 	Threshold float64
 	// Liveness also checks that image2's compared face is live (see
 	// Matcher.Liveness), from the same decode and detection; the verdict
@@ -196,7 +196,7 @@ type Result struct {
 }
 
 // PercentageText formats Percentage like the KYC API: "95.00%".
-func (r *Result) PercentageText() string { return compare.FormatPercentage(r.Percentage) }
+func (r *Result) PercentageText() string { return FormatPercentage(r.Percentage) }
 
 // ImageFaces describes the faces of one compared image.
 type ImageFaces struct {
@@ -238,11 +238,11 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	if opts != nil {
 		o = *opts
 	}
-	threshold := compare.DefaultThreshold
+	threshold := DefaultThreshold
 	if o.Threshold != 0 {
 		threshold = o.Threshold
 	}
-	if err := compare.CheckThreshold(threshold); err != nil {
+	if err := CheckThreshold(threshold); err != nil {
 		return nil, err
 	}
 	if sharedReader(image1, image2) {

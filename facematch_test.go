@@ -101,7 +101,7 @@ func TestCompare(t *testing.T) {
 			}
 			want := tt.threshold
 			if want == 0 {
-				want = compare.DefaultThreshold
+				want = DefaultThreshold
 			}
 			if res.Threshold != want {
 				t.Errorf("Threshold = %v, want %v", res.Threshold, want)

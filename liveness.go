@@ -27,7 +27,7 @@ type LivenessResult struct {
 	// image2 for Compare.
 	Face detect.Face
 	// Models are the per-network scores (MiniFASNetV2, MiniFASNetV1SE).
-	Models [len(liveness.Models)]liveness.ModelScore
+	Models [liveness.NumModels]liveness.ModelScore
 }
 
 // lazyLiveness loads the liveness networks on first use, so that Matchers

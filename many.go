@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-
-	"github.com/facematch/facematch/compare"
 )
 
 // MaxCandidates is the most candidate images CompareMany takes (the service's
@@ -73,11 +71,11 @@ func (m *Matcher) CompareMany(ctx context.Context, reference Source, candidates 
 		return nil, fmt.Errorf("%w: got %d", ErrTooManyCandidates, len(candidates))
 	}
 	// Validate the threshold before any image is read, as Compare does.
-	th := compare.DefaultThreshold
+	th := DefaultThreshold
 	if opts != nil && opts.Threshold != 0 {
 		th = opts.Threshold
 	}
-	if err := compare.CheckThreshold(th); err != nil {
+	if err := CheckThreshold(th); err != nil {
 		return nil, err
 	}
 	if reference == nil {

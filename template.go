@@ -81,7 +81,7 @@ func modelID(o *embed.Options) ModelID {
 	h.Write([]byte("facematch template model\x00"))
 	h.Write([]byte(weights.MobileFaceNetSHA256))
 	h.Write([]byte{0, flip})
-	// Template vectors are normalised with compare.DefaultNormalizer: new
+	// Template vectors are normalised with the default normaliser (compare.Normalize): new
 	// statistics make old templates another model's.
 	cal := sha256.Sum256(weights.Calibration())
 	h.Write(cal[:])
@@ -98,7 +98,7 @@ type Template struct {
 	// Model is the model that made Vector.
 	Model ModelID
 	// Vector is the face's embedding (embed.Dim floats) mapped by
-	// compare.DefaultNormalizer, unit length: the cosine of two templates'
+	// compare.Normalize, unit length: the cosine of two templates'
 	// vectors is compare.Similarity of the two embeddings, the score Compare
 	// calibrates.
 	Vector []float32
@@ -111,7 +111,7 @@ func (m *Matcher) Template(ctx context.Context, src Source) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Template{Model: m.model, Vector: compare.DefaultNormalizer.Apply(nil, vec)}, nil
+	return &Template{Model: m.model, Vector: compare.Normalize(nil, vec)}, nil
 }
 
 // ModelID returns the ModelID of the Matcher's embedding model and options:
@@ -273,18 +273,18 @@ type TemplateResult struct {
 }
 
 // PercentageText formats Percentage like the KYC API: "95.00%".
-func (r *TemplateResult) PercentageText() string { return compare.FormatPercentage(r.Percentage) }
+func (r *TemplateResult) PercentageText() string { return FormatPercentage(r.Percentage) }
 
 // CompareTemplates compares two templates with the Matcher's calibration:
 // the percentage is the one Compare gives for the same two faces. Both must
 // come from the Matcher's model (ErrTemplateModel otherwise); an invalid
 // threshold is ErrInvalidThreshold.
 func (m *Matcher) CompareTemplates(a, b *Template, opts *CompareOptions) (*TemplateResult, error) {
-	threshold := compare.DefaultThreshold
+	threshold := DefaultThreshold
 	if opts != nil && opts.Threshold != 0 {
 		threshold = opts.Threshold
 	}
-	if err := compare.CheckThreshold(threshold); err != nil {
+	if err := CheckThreshold(threshold); err != nil {
 		return nil, err
 	}
 	for _, t := range [2]*Template{a, b} {

@@ -14,10 +14,12 @@ import (
 // Size is the side of the aligned crop in pixels.
 const Size = 112
 
-// Template holds the positions of the five landmarks (left eye, right eye,
-// nose tip, left mouth corner, right mouth corner) in the Size x Size crop
-// that ArcFace-family models, MobileFaceNet included, were trained on.
-var Template = [5]r2.Vec{
+// Template returns the positions of the five landmarks (left eye, right
+// eye, nose tip, left mouth corner, right mouth corner) in the Size x Size
+// crop that ArcFace-family models, MobileFaceNet included, were trained on.
+func Template() [5]r2.Vec { return template }
+
+var template = [5]r2.Vec{
 	{X: 38.2946, Y: 51.6963},
 	{X: 73.5318, Y: 51.5014},
 	{X: 56.0252, Y: 71.7366},
@@ -109,7 +111,7 @@ func Invert(m f64.Aff3) (f64.Aff3, bool) {
 // Estimate and img is sampled bilinearly through the inverse transform,
 // black outside img. See the package documentation for the conventions.
 func Crop(img image.Image, landmarks [5]r2.Vec) (*image.RGBA, error) {
-	m, err := Estimate(landmarks, Template)
+	m, err := Estimate(landmarks, template)
 	if err != nil {
 		return nil, err
 	}

@@ -10,14 +10,14 @@ import (
 func BenchmarkEstimate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Estimate(face, Template); err != nil {
+		if _, err := Estimate(face, template); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkCrop(b *testing.B) {
-	lm := r2Shift(applyAll(similarity(-12, 0.55, 0, 0), Template), 250, 150)
+	lm := r2Shift(applyAll(similarity(-12, 0.55, 0, 0), template), 250, 150)
 	src := pattern(image.Rect(0, 0, 640, 480))
 	v := variants(src)
 	for _, name := range []string{"YCbCr420", "RGBA", "NRGBA", "Gray", "generic"} {

@@ -53,12 +53,12 @@ func TestEstimateRecoversSimilarity(t *testing.T) {
 		deg, scale, tx, ty float64
 		tol                float64 // relative, per matrix entry
 	}{
-		{"identity on template", Template, 0, 1, 0, 0, 1e-9},
+		{"identity on template", template, 0, 1, 0, 0, 1e-9},
 		{"translation", face, 0, 1, -250.5, 33.25, 1e-9},
 		{"scale down", face, 0, 0.37, 10, 20, 1e-9},
 		{"rotate 30", face, 30, 1, 0, 0, 1e-9},
 		{"rotate -170 scale 2.5", face, -170, 2.5, 400, -80, 1e-9},
-		{"rotate 90 scale 0.01", Template, 90, 0.01, 1, 1, 1e-9},
+		{"rotate 90 scale 0.01", template, 90, 0.01, 1, 1, 1e-9},
 		{"tiny spread", [5]r2.Vec{{X: 0, Y: 0}, {X: 0.01, Y: 0}, {X: 0.005, Y: 0.01}, {X: 0.001, Y: 0.02}, {X: 0.009, Y: 0.02}}, 12, 4000, 3, 4, 1e-9},
 		{"collinear points", [5]r2.Vec{{X: 0, Y: 0}, {X: 1, Y: 1}, {X: 2, Y: 2}, {X: 3, Y: 3}, {X: 4, Y: 4}}, 45, 3, 7, 7, 1e-9},
 		{"large coordinates", r2Shift(face, 1e6, -2e6), -45, 0.5, 100, 100, 1e-7},
@@ -146,7 +146,7 @@ func TestEstimateLeastSquares(t *testing.T) {
 		src  [5]r2.Vec
 		dst  [5]r2.Vec
 	}{
-		{"face to template", face, Template},
+		{"face to template", face, template},
 		{"noisy rotated copy", face, func() [5]r2.Vec {
 			d := applyAll(similarity(17, 1.3, 20, -5), face)
 			for i := range d {
@@ -154,7 +154,7 @@ func TestEstimateLeastSquares(t *testing.T) {
 			}
 			return d
 		}()},
-		{"mirrored face (reflection guarded)", mirror, Template},
+		{"mirrored face (reflection guarded)", mirror, template},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,13 +206,13 @@ func TestEstimateDegenerate(t *testing.T) {
 		name     string
 		src, dst [5]r2.Vec
 	}{
-		{"src one point", same, Template},
+		{"src one point", same, template},
 		{"dst one point", face, same},
 		{"all zero", [5]r2.Vec{}, [5]r2.Vec{}},
-		{"src NaN", nan, Template},
-		{"dst NaN", Template, nan},
-		{"src Inf", inf, Template},
-		{"overflow", huge, Template},
+		{"src NaN", nan, template},
+		{"dst NaN", template, nan},
+		{"src Inf", inf, template},
+		{"overflow", huge, template},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestEstimateDegenerate(t *testing.T) {
 			if !errors.Is(err, ErrDegenerate) {
 				t.Fatalf("Estimate = %v, %v; want ErrDegenerate", m, err)
 			}
-			if _, err := Crop(image.NewGray(image.Rect(0, 0, 8, 8)), tc.src); tc.dst == Template && !errors.Is(err, ErrDegenerate) {
+			if _, err := Crop(image.NewGray(image.Rect(0, 0, 8, 8)), tc.src); tc.dst == template && !errors.Is(err, ErrDegenerate) {
 				t.Errorf("Crop error = %v, want ErrDegenerate", err)
 			}
 		})
@@ -317,8 +317,8 @@ func checkOpaque(t *testing.T, crop *image.RGBA) {
 // centres (or exactly between two), so the expected crop follows from the
 // OpenCV pixel-centre convention alone.
 func TestCropExactCases(t *testing.T) {
-	scale2 := applyAll(similarity(0, 2, 5, 3), Template) // landmarks = 2*template + (5,3)
-	rot90 := applyAll(similarity(90, 1, 150, 10), Template)
+	scale2 := applyAll(similarity(0, 2, 5, 3), template) // landmarks = 2*template + (5,3)
+	rot90 := applyAll(similarity(90, 1, 150, 10), template)
 	tests := []struct {
 		name      string
 		bounds    image.Rectangle
@@ -327,20 +327,20 @@ func TestCropExactCases(t *testing.T) {
 		// none means black.
 		want func(u, v int) []image.Point
 	}{
-		{"identity on 112x112", image.Rect(0, 0, Size, Size), Template,
+		{"identity on 112x112", image.Rect(0, 0, Size, Size), template,
 			func(u, v int) []image.Point { return []image.Point{{u, v}} }},
-		{"integer shift", image.Rect(0, 0, 200, 150), r2Shift(Template, 17, 9),
+		{"integer shift", image.Rect(0, 0, 200, 150), r2Shift(template, 17, 9),
 			func(u, v int) []image.Point { return []image.Point{{u + 17, v + 9}} }},
-		{"sub-image with non-zero Min", image.Rect(30, 20, 30+Size, 20+Size), r2Shift(Template, 30, 20),
+		{"sub-image with non-zero Min", image.Rect(30, 20, 30+Size, 20+Size), r2Shift(template, 30, 20),
 			func(u, v int) []image.Point { return []image.Point{{u + 30, v + 20}} }},
 		{"scale 2", image.Rect(0, 0, 240, 240), scale2,
 			func(u, v int) []image.Point { return []image.Point{{2*u + 5, 2*v + 3}} }},
 		{"rotate 90", image.Rect(0, 0, 160, 130), rot90,
 			// p = R90*q + (150,10): q=(u,v) -> (150 - v, 10 + u)
 			func(u, v int) []image.Point { return []image.Point{{150 - v, 10 + u}} }},
-		{"half-pixel shift", image.Rect(0, 0, 120, 120), r2Shift(Template, 0.5, 0),
+		{"half-pixel shift", image.Rect(0, 0, 120, 120), r2Shift(template, 0.5, 0),
 			func(u, v int) []image.Point { return []image.Point{{u, v}, {u + 1, v}} }},
-		{"partly outside: left columns black, edge blended", image.Rect(0, 0, Size, Size), r2Shift(Template, -60.5, 0),
+		{"partly outside: left columns black, edge blended", image.Rect(0, 0, Size, Size), r2Shift(template, -60.5, 0),
 			func(u, v int) []image.Point {
 				x := u - 61 // sample at u - 60.5, between x and x+1
 				switch {
@@ -398,13 +398,13 @@ func TestCropMatchesGoConvention(t *testing.T) {
 	src := pattern(image.Rect(0, 0, 400, 300))
 	// Scale < 1: the crop magnifies, so x/image/draw's kernel is not widened
 	// for anti-aliasing and BiLinear is plain bilinear interpolation.
-	lm := applyAll(similarity(-23, 0.7, 0, 0), Template)
+	lm := applyAll(similarity(-23, 0.7, 0, 0), template)
 	lm = r2Shift(lm, 160, 40)
 	crop, err := Crop(src, lm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := Estimate(lm, Template)
+	m, _ := Estimate(lm, template)
 	// Go convention: p_go = p_cv + 0.5, so m_go(p) = m(p - 0.5) + 0.5.
 	mg := compose(f64.Aff3{1, 0, 0.5, 0, 1, 0.5}, compose(m, f64.Aff3{1, 0, -0.5, 0, 1, -0.5}))
 	ref := image.NewRGBA(image.Rect(0, 0, Size, Size))
@@ -447,7 +447,7 @@ func abs(v int) int {
 // TestCropFastPathsAgree: for a general transform every fast path gives the
 // same crop as the generic At path on the same pixels.
 func TestCropFastPathsAgree(t *testing.T) {
-	lm := r2Shift(applyAll(similarity(31, 0.8, 0, 0), Template), 70, 10)
+	lm := r2Shift(applyAll(similarity(31, 0.8, 0, 0), template), 70, 10)
 	imgs := variants(pattern(image.Rect(-20, -10, 130, 120))) // negative Min: the COffset path
 	for name, img := range variants(pattern(image.Rect(3, 7, 153, 137))) {
 		imgs[name+"/odd Min"] = img
@@ -481,7 +481,7 @@ func TestCropAlphaOverBlack(t *testing.T) {
 	for i := 0; i < len(m.Pix); i += 4 {
 		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = 200, 100, 50, 128
 	}
-	crop, err := Crop(m, Template)
+	crop, err := Crop(m, template)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +599,7 @@ func TestInvert(t *testing.T) {
 func TestCropMatchesOpenCV(t *testing.T) {
 	// The transform the script's numpy Umeyama (SVD) printed.
 	cvM := f64.Aff3{0.5705190170454576, 0.1692711404453957, -52.50335834307364, -0.1692711404453957, 0.5705190170454576, 20.561783094965307}
-	m, err := Estimate(goldenLandmarks, Template)
+	m, err := Estimate(goldenLandmarks, template)
 	if err != nil {
 		t.Fatal(err)
 	}

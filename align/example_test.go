@@ -13,10 +13,10 @@ import (
 func ExampleEstimate() {
 	// Landmarks of a face twice the template size, shifted by (100, 50).
 	var lm [5]r2.Vec
-	for i, p := range align.Template {
+	for i, p := range align.Template() {
 		lm[i] = r2.Vec{X: 2*p.X + 100, Y: 2*p.Y + 50}
 	}
-	m, err := align.Estimate(lm, align.Template)
+	m, err := align.Estimate(lm, align.Template())
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +47,7 @@ func ExampleCrop() {
 		panic(err)
 	}
 	fmt.Println(crop.Bounds())
-	fmt.Println(crop.RGBAAt(56, 72)) // the nose tip lands near Template[2]
+	fmt.Println(crop.RGBAAt(56, 72)) // the nose tip lands near align.Template()[2]
 	fmt.Println(crop.RGBAAt(5, 5))
 	// Output:
 	// (0,0)-(112,112)

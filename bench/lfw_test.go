@@ -61,7 +61,7 @@ func TestLFWOneFold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := runner.Evaluate(scores, compare.Default)
+	r, err := runner.Evaluate(scores, compare.DefaultCalibration())
 	if err != nil {
 		t.Fatal(err)
 	}

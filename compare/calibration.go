@@ -11,14 +11,12 @@ import "math"
 // percentage are thresholds on the cosine (see Calibration.Cosine).
 type Calibration struct{ A, B float64 }
 
-// Default is the calibration used when none is given: the Calibration of
-// DefaultModel (weights/calibration.json). It maps Similarity — the cosine
-// after DefaultNormalizer — not the raw Cosine. It was anchored and fitted
-// on pooled pairs of LFW, ORL and kpop13 scored end to end by this module's
-// own pipeline, and is rebuilt with one command from per-image embeddings
-// (bench/cmd/calibrate); compare/CALIBRATION.md has the record and the
-// false-accept rate of every set at each threshold.
-var Default = DefaultModel.Calibration
+// DefaultCalibration returns the calibration used when none is given: the
+// Calibration of DefaultModel (weights/calibration.json). It maps
+// Similarity — the cosine after DefaultNormalizer — not the raw Cosine.
+// compare/CALIBRATION.md records how it is rebuilt (bench/cmd/calibrate) and
+// what it measures on each set.
+func DefaultCalibration() Calibration { return defaultModel.Calibration }
 
 // Percentage returns the match confidence in [0, 100] for cosine cos. It is
 // NaN when cos is NaN.
@@ -33,6 +31,3 @@ func (c Calibration) Cosine(p float64) float64 {
 	q := p / 100
 	return (math.Log(q/(1-q)) - c.B) / c.A
 }
-
-// logit is the inverse of the logistic function.
-func logit(p float64) float64 { return math.Log(p / (1 - p)) }

@@ -1,40 +1,10 @@
 package compare
 
 import (
-	"errors"
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas/blas32"
 )
-
-// Thresholds on the calibrated match confidence, as a fraction of 1 (0.70
-// means a Percentage of 70). DefaultThreshold is the KYC operating point;
-// CheckThreshold refuses anything outside [MinThreshold, MaxThreshold].
-const (
-	DefaultThreshold = 0.70
-	MinThreshold     = 0.70
-	MaxThreshold     = 0.95
-)
-
-// ErrInvalidThreshold is returned (wrapped, with the offending value) by
-// CheckThreshold for a threshold outside [MinThreshold, MaxThreshold] or not
-// a finite number.
-var ErrInvalidThreshold = errors.New("compare: invalid threshold")
-
-// CheckThreshold reports whether t is a valid match threshold: a finite
-// number in [MinThreshold, MaxThreshold] (both ends included). The error
-// wraps ErrInvalidThreshold.
-func CheckThreshold(t float64) error {
-	if math.IsNaN(t) || t < MinThreshold || t > MaxThreshold {
-		hint := ""
-		if t >= 1 && t <= 100 {
-			hint = fmt.Sprintf(" (a fraction, not a percentage: did you mean %g?)", t/100)
-		}
-		return fmt.Errorf("%w: %g is outside [%.2f, %.2f]%s", ErrInvalidThreshold, t, MinThreshold, MaxThreshold, hint)
-	}
-	return nil
-}
 
 // Cosine returns the cosine similarity of a and b, in [-1, 1], computed with
 // gonum's BLAS (float32 dot product and norms, the ratio in float64).
@@ -59,15 +29,9 @@ func Cosine(a, b []float32) float64 {
 	return math.Max(-1, math.Min(1, c))
 }
 
-// FormatPercentage formats a percentage with two decimals and a percent
-// sign, the form the KYC API reports: FormatPercentage(95) == "95.00%".
-func FormatPercentage(p float64) string {
-	return fmt.Sprintf("%.2f%%", p)
-}
-
 // RoundPercentage rounds a percentage to two decimals, the precision it is
-// reported with (FormatPercentage) and decided on (Meets): the number a
-// user is shown is the number the verdict was taken on.
+// reported with and decided on (Meets): the number a user is shown is the
+// number the verdict was taken on.
 func RoundPercentage(p float64) float64 { return math.Round(p*100) / 100 }
 
 // Meets reports whether percentage p, rounded to two decimals
@@ -88,10 +52,9 @@ func Meets(p, t float64) bool {
 func thresholdHundredths(t float64) float64 { return math.Ceil(t*1e4 - 1e-6) }
 
 // LowestAccepted returns the lowest percentage Meets accepts at threshold t
-// (a fraction): the one that rounds up to it, 69.995 for 0.70. Anchor a
-// calibration there (FitAnchored(cos, same, anchorCos,
-// LowestAccepted(DefaultThreshold))) so that no cosine below the anchor is
-// accepted once percentages are rounded.
+// (a fraction): the one that rounds up to it, 69.995 for 0.70. A
+// calibration anchored there accepts no score below the anchor once
+// percentages are rounded.
 func LowestAccepted(t float64) float64 { return (thresholdHundredths(t) - 0.5) / 100 }
 
 // MatchCosine returns the smallest cosine similarity accepted at threshold

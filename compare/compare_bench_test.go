@@ -29,16 +29,7 @@ func BenchmarkCompare(b *testing.B) {
 	b.Run("Percentage", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = Default.Percentage(0.5)
-		}
-	})
-	cos, same := synthetic(5, 3000)
-	b.Run("Fit6000", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := Fit(cos, same); err != nil {
-				b.Fatal(err)
-			}
+			_ = DefaultCalibration().Percentage(0.5)
 		}
 	})
 }

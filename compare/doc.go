@@ -1,67 +1,51 @@
-// Package compare turns two face embeddings into a verdict: their
-// similarity, a calibrated match confidence in percent, and a check against a
-// threshold.
+// Package compare turns two face embeddings into a score and a calibrated
+// match confidence, and decides a threshold on it.
 //
 // # From embeddings to a verdict
 //
 // Similarity is the score the facematch package uses: the cosine of the two
-// embeddings after DefaultNormalizer, which subtracts a cohort mean
-// embedding, removes the direction along which faces of one demographic
-// vary together, and re-normalises (see Normalizer). Cosine is the raw
-// cosine (computed with gonum's BLAS). A Calibration maps the score
+// embeddings after the bundled Normalizer (DefaultNormalizer), which
+// subtracts a cohort mean embedding, removes the directions along which
+// faces of one demographic vary together, and re-normalises. Cosine is the
+// raw cosine (computed with gonum's BLAS). A Calibration maps the score
 // monotonically to a match confidence in [0, 100] with a logistic curve,
 //
 //	percentage = 100 / (1 + exp(-(A*score + B)))
 //
-// and the verdict is percentage/100 >= threshold. The threshold is a
-// fraction: DefaultThreshold (0.70) is the KYC operating point and
-// CheckThreshold accepts exactly [MinThreshold, MaxThreshold] = [0.70, 0.95].
-// FormatPercentage renders the confidence the way the KYC API reports it,
-// "95.00%".
+// and a threshold t (a fraction: 0.70 means 70.00 %) is met when the
+// percentage, rounded to two decimals, reaches 100*t:
 //
 //	s := compare.Similarity(e1, e2)
-//	p := compare.RoundPercentage(compare.Default.Percentage(s))
-//	match := compare.Meets(p, compare.DefaultThreshold)
-//	fmt.Println(compare.FormatPercentage(p), match)
+//	p := compare.RoundPercentage(compare.DefaultCalibration().Percentage(s))
+//	match := compare.Meets(p, 0.70)
 //
-// The percentage is rounded to two decimals once, and the verdict is taken
-// on that rounded value (Meets), so the figure shown is the figure decided
-// on: 69.995 shows as 70.00 % and matches at 0.70. Because the mapping is
-// increasing, every threshold on the percentage is a threshold on the
-// score: Calibration.MatchCosine(0.70) is the lowest score the default
-// threshold accepts.
+// The percentage is rounded once and the verdict is taken on that rounded
+// value (Meets), so the figure shown is the figure decided on: 69.995 shows
+// as 70.00 and meets 0.70. Because the mapping is increasing, every
+// threshold on the percentage is a threshold on the score:
+// Calibration.MatchCosine(t) is the lowest score t accepts.
 //
-// # What the thresholds mean
+// Which thresholds a product accepts, and how it prints a percentage, are
+// the product's contract, not this package's: the facematch package
+// defines the KYC range [0.70, 0.95] (facematch.CheckThreshold) and the
+// "95.00%" text (facematch.FormatPercentage).
 //
-// The normaliser and the calibration (DefaultModel, bundled as
-// weights/calibration.json) are fitted together on pooled, identity-labelled
-// pairs of three sets: LFW (mostly Western faces), ORL (grey, 92x112) and
-// kpop13 (East-Asian, tight crops). The default threshold 0.70 sits at the
-// lowest score where every set meets its false-accept goal — LFW at most
-// 0.1 % of impostor pairs, the others at most 1 % — provided LFW then still
-// accepts at least 97 % of its genuine pairs; compare/CALIBRATION.md has the
-// false-accept (FAR) and false-reject (FRR) rates of every set at every
-// threshold, measured with identities held out, and how far the meaning
-// still varies across faces.
+// # The bundled model
 //
-// # Refitting
-//
-// Both parts are rebuilt by one command, bench/cmd/calibrate, from
-// per-image embedding files that bench/cmd/lfw --embeddings writes. Fit
-// performs plain Platt scaling (logistic regression with gonum/optimize) on
-// labelled pair scores; FitAnchored fits the slope with one point pinned,
-// which is how Default is produced:
-//
-//	anchor, _ := compare.CosineAtFAR(score, same, 0.001)
-//	cal, _ := compare.FitAnchored(score, same, anchor, compare.LowestAccepted(0.70))
-//
-// Rates reports the FAR and FRR of a calibration and threshold on such data.
+// DefaultModel is weights/calibration.json: the normaliser and the
+// calibration, fitted together on pooled, identity-labelled pairs of
+// several face sets, and a record of how (Model.Source). The accessors
+// (DefaultModel, DefaultNormalizer, DefaultCalibration) return copies; the
+// package's own model never changes after start-up, so scores are the same
+// bit for bit in every run. compare/CALIBRATION.md has the dated record: the
+// command that rebuilds the file (bench/cmd/calibrate), and the
+// false-accept and false-reject rates of every set at every threshold.
+// The fitting code lives with that tool (bench/internal/calfit), so
+// importers of this package do not depend on an optimiser.
 //
 // # Errors
 //
-//	ErrInvalidThreshold  threshold outside [0.70, 0.95] or NaN (CheckThreshold)
-//	ErrFitData           unusable scores for Fit, FitAnchored, CosineAtFAR, Rates
-//	ErrModelFile         unusable normalisation/calibration file (LoadModel)
+//	ErrModelFile  unusable normalisation/calibration file (LoadModel)
 //
-// All are wrapped with detail; test with errors.Is.
+// It is wrapped with detail; test with errors.Is.
 package compare

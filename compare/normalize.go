@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/facematch/facematch/weights"
 )
@@ -74,14 +75,41 @@ func LoadModel(data []byte) (*Model, error) {
 	return &m, nil
 }
 
-// DefaultModel is the bundled weights/calibration.json; Default and
-// DefaultNormalizer are its parts. compare/CALIBRATION.md records how it was
-// fitted and what it measures on each set.
-var DefaultModel = mustLoadModel(weights.Calibration())
+// defaultModel is the bundled weights/calibration.json, parsed once and
+// never modified: the exported accessors hand out copies.
+var defaultModel = mustLoadModel(weights.Calibration())
 
-// DefaultNormalizer is the normalisation Similarity applies before the
-// cosine.
-var DefaultNormalizer = DefaultModel.Normalizer
+// DefaultModel returns a copy of the bundled weights/calibration.json;
+// DefaultCalibration and DefaultNormalizer are its parts.
+// compare/CALIBRATION.md records how it was fitted and what it measures on
+// each set. The caller owns the copy.
+func DefaultModel() *Model {
+	m := *defaultModel
+	m.Normalizer = defaultModel.Normalizer.clone()
+	m.Source.Data = append([]string(nil), defaultModel.Source.Data...)
+	return &m
+}
+
+// DefaultNormalizer returns a copy of the normalisation Similarity applies
+// before the cosine. The caller owns the copy; to map an embedding without
+// copying the statistics, use Normalize.
+func DefaultNormalizer() *Normalizer { return defaultModel.Normalizer.clone() }
+
+// Normalize returns e mapped by the default normaliser (DefaultNormalizer's
+// Apply), written to dst when it has room: the vector Similarity takes the
+// cosine of.
+func Normalize(dst, e []float32) []float32 { return defaultModel.Normalizer.Apply(dst, e) }
+
+func (n *Normalizer) clone() *Normalizer {
+	if n == nil {
+		return nil
+	}
+	c := &Normalizer{Mean: append([]float32(nil), n.Mean...)}
+	for _, u := range n.Remove {
+		c.Remove = append(c.Remove, append([]float32(nil), u...))
+	}
+	return c
+}
 
 func mustLoadModel(data []byte) *Model {
 	m, err := LoadModel(data)
@@ -94,9 +122,10 @@ func mustLoadModel(data []byte) *Model {
 }
 
 // Similarity is the score the facematch package compares faces with and
-// Default calibrates: the cosine of a and b after DefaultNormalizer. Like
-// Cosine it is NaN when the lengths differ or a vector is empty.
-func Similarity(a, b []float32) float64 { return DefaultNormalizer.Similarity(a, b) }
+// DefaultCalibration calibrates: the cosine of a and b after
+// DefaultNormalizer. Like Cosine it is NaN when the lengths differ or a
+// vector is empty.
+func Similarity(a, b []float32) float64 { return defaultModel.Normalizer.Similarity(a, b) }
 
 func (n *Normalizer) identity() bool { return n == nil || len(n.Mean) == 0 }
 
@@ -151,7 +180,13 @@ func (n *Normalizer) Similarity(a, b []float32) float64 {
 	if len(a) != len(b) || len(a) != len(n.Mean) {
 		return math.NaN()
 	}
-	// Embeddings are small (192 values): map them on the stack.
-	var bufA, bufB [256]float32
-	return Cosine(n.Apply(bufA[:0], a), n.Apply(bufB[:0], b))
+	// Cosine hands its vectors to gonum's BLAS interface, so buffers on
+	// the stack would escape: reuse pooled ones instead.
+	bufs := similarityBufs.Get().(*[2][]float32)
+	defer similarityBufs.Put(bufs)
+	bufs[0], bufs[1] = n.Apply(bufs[0], a), n.Apply(bufs[1], b)
+	return Cosine(bufs[0], bufs[1])
 }
+
+// similarityBufs holds the two mapped vectors of a Similarity call.
+var similarityBufs = sync.Pool{New: func() any { return new([2][]float32) }}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -84,13 +85,21 @@ func TestLoadModel(t *testing.T) {
 // any) fits MobileFaceNet's 192 values with unit directions, and the
 // package-level values are its parts.
 func TestDefaultModel(t *testing.T) {
-	if Default != DefaultModel.Calibration || DefaultNormalizer != DefaultModel.Normalizer {
-		t.Fatal("Default / DefaultNormalizer are not DefaultModel's parts")
+	m := DefaultModel()
+	if DefaultCalibration() != m.Calibration || !reflect.DeepEqual(DefaultNormalizer(), m.Normalizer) {
+		t.Fatal("DefaultCalibration / DefaultNormalizer are not DefaultModel's parts")
 	}
-	if DefaultModel.Source.Command == "" || len(DefaultModel.Source.Data) == 0 {
-		t.Errorf("weights/calibration.json does not say how it was made: %+v", DefaultModel.Source)
+	if m.Source.Command == "" || len(m.Source.Data) == 0 {
+		t.Errorf("weights/calibration.json does not say how it was made: %+v", m.Source)
 	}
-	n := DefaultNormalizer
+	// The accessors hand out copies: changing one leaves the package's
+	// model, and so every later score, unchanged.
+	m.Normalizer.Mean[0] += 1
+	m.Calibration.A = -1
+	if DefaultNormalizer().Mean[0] == m.Normalizer.Mean[0] || DefaultCalibration().A <= 0 {
+		t.Fatal("DefaultModel returned the package's own model, not a copy")
+	}
+	n := DefaultNormalizer()
 	if n.identity() {
 		return
 	}
@@ -151,13 +160,13 @@ func TestDefaultModelOnGoldenEmbeddings(t *testing.T) {
 			if a >= b {
 				continue
 			}
-			p := Default.Percentage(Similarity(ea, eb))
+			p := DefaultCalibration().Percentage(Similarity(ea, eb))
 			if person(a) == person(b) {
 				genuine++
-				if p/100 < DefaultThreshold {
+				if p/100 < 0.70 {
 					t.Errorf("%s / %s (same person): %.2f%%, below the default threshold", a, b, p)
 				}
-			} else if p/100 >= MinThreshold {
+			} else if p/100 >= 0.70 {
 				t.Errorf("%s / %s (two people): %.2f%%, passes the lowest threshold", a, b, p)
 			}
 		}

@@ -345,7 +345,7 @@ func (g *Embedded) compact() error {
 
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync() //nolint:errcheck // best effort: not every platform syncs directories
+		_ = d.Sync() // best effort: not every platform syncs directories
 		d.Close()
 	}
 }

@@ -22,7 +22,7 @@ import (
 func openTemp(t *testing.T) (*gallery.Embedded, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gallery.db")
-	g, err := gallery.Open(path, gallerytest.Model, nil)
+	g, err := gallery.Open(path, gallerytest.Model(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestEmbeddedConformance(t *testing.T) {
 }
 
 func TestMemoryConformance(t *testing.T) {
-	gallerytest.Run(t, func(t *testing.T) gallery.Gallery { return gallery.NewMemory(gallerytest.Model, nil) })
+	gallerytest.Run(t, func(t *testing.T) gallery.Gallery { return gallery.NewMemory(gallerytest.Model(), nil) })
 }
 
 func TestEmbeddedPersists(t *testing.T) {
@@ -48,7 +48,7 @@ func TestEmbeddedPersists(t *testing.T) {
 	var entries []gallery.Entry
 	for i := range 2100 { // more than two blocks of the index
 		id := fmt.Sprint("id", i)
-		ts[id] = gallerytest.RandomTemplate(r, gallerytest.Model)
+		ts[id] = gallerytest.RandomTemplate(r, gallerytest.Model())
 		entries = append(entries, gallery.Entry{ID: id, Template: ts[id]})
 	}
 	if err := g.EnrollBatch(ctx, entries); err != nil {
@@ -62,10 +62,10 @@ func TestEmbeddedPersists(t *testing.T) {
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gallery.Open(path, gallerytest.OtherModel, nil); !errors.Is(err, gallery.ErrModel) || !errors.Is(err, facematch.ErrTemplateModel) {
+	if _, err := gallery.Open(path, gallerytest.OtherModel(), nil); !errors.Is(err, gallery.ErrModel) || !errors.Is(err, facematch.ErrTemplateModel) {
 		t.Fatalf("open for another model: %v", err)
 	}
-	g, err := gallery.Open(path, gallerytest.Model, nil)
+	g, err := gallery.Open(path, gallerytest.Model(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +89,9 @@ func TestEmbeddedRemoveErasesBytes(t *testing.T) {
 	g, path := openTemp(t)
 	defer g.Close()
 	r := rand.New(rand.NewPCG(2, 2))
-	victim := gallerytest.RandomTemplate(r, gallerytest.Model)
+	victim := gallerytest.RandomTemplate(r, gallerytest.Model())
 	for i := range 100 {
-		if err := g.Enroll(ctx, fmt.Sprint("id", i), gallerytest.RandomTemplate(r, gallerytest.Model)); err != nil {
+		if err := g.Enroll(ctx, fmt.Sprint("id", i), gallerytest.RandomTemplate(r, gallerytest.Model())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,7 +127,7 @@ func TestEmbeddedRemoveErasesBytes(t *testing.T) {
 func TestEmbeddedSecondOpenFails(t *testing.T) {
 	g, path := openTemp(t)
 	defer g.Close()
-	if _, err := gallery.Open(path, gallerytest.Model, nil); !errors.Is(err, gallery.ErrStore) {
+	if _, err := gallery.Open(path, gallerytest.Model(), nil); !errors.Is(err, gallery.ErrStore) {
 		t.Fatalf("second Open of a file in use: %v", err)
 	}
 }
@@ -141,14 +141,14 @@ func TestEmbeddedCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process of TestEmbeddedCrashSafe")
 	}
-	g, err := gallery.Open(path, gallerytest.Model, nil)
+	g, err := gallery.Open(path, gallerytest.Model(), nil)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
 	for i := 0; ; i++ {
 		// Template i is a function of i alone, so the parent can check it.
-		tp := gallerytest.RandomTemplate(rand.New(rand.NewPCG(uint64(i), 0)), gallerytest.Model)
+		tp := gallerytest.RandomTemplate(rand.New(rand.NewPCG(uint64(i), 0)), gallerytest.Model())
 		if err := g.Enroll(context.Background(), fmt.Sprint("id", i), tp); err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)
@@ -201,7 +201,7 @@ func TestEmbeddedCrashSafe(t *testing.T) {
 			t.Fatalf("child stopped after %d enrolments", last+1)
 		}
 
-		g, err := gallery.Open(path, gallerytest.Model, nil)
+		g, err := gallery.Open(path, gallerytest.Model(), nil)
 		if err != nil {
 			t.Fatalf("round %d: reopening after the crash: %v", round, err)
 		}
@@ -213,7 +213,7 @@ func TestEmbeddedCrashSafe(t *testing.T) {
 			t.Fatalf("round %d: %d templates, %d were acknowledged", round, n, last+1)
 		}
 		for i := range n {
-			tp := gallerytest.RandomTemplate(rand.New(rand.NewPCG(uint64(i), 0)), gallerytest.Model)
+			tp := gallerytest.RandomTemplate(rand.New(rand.NewPCG(uint64(i), 0)), gallerytest.Model())
 			ms, err := g.Search(context.Background(), tp, &gallery.SearchOptions{K: 1})
 			if err != nil || len(ms) != 1 || ms[0].ID != fmt.Sprint("id", i) || ms[0].Similarity < 0.9999 {
 				t.Fatalf("round %d: id%d after the crash: %+v %v", round, i, ms, err)

@@ -17,7 +17,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	// With a real Matcher: gallery.Open(path, m.ModelID(), nil) and
 	// templates from m.Template.
-	g, err := gallery.Open(filepath.Join(dir, "faces.db"), gallerytest.Model, nil)
+	g, err := gallery.Open(filepath.Join(dir, "faces.db"), gallerytest.Model(), nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -25,9 +25,9 @@ func Example() {
 	defer g.Close()
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
-	alice := gallerytest.RandomTemplate(r, gallerytest.Model)
+	alice := gallerytest.RandomTemplate(r, gallerytest.Model())
 	g.EnrollUnique(ctx, "alice", alice, 0)
-	g.EnrollUnique(ctx, "bob", gallerytest.RandomTemplate(r, gallerytest.Model), 0)
+	g.EnrollUnique(ctx, "bob", gallerytest.RandomTemplate(r, gallerytest.Model()), 0)
 
 	// The same face again, under another name: refused.
 	err = g.EnrollUnique(ctx, "mallory", gallerytest.Near(r, alice, 0.6), 0)

@@ -87,7 +87,7 @@ type DuplicateError struct {
 }
 
 func (e *DuplicateError) Error() string {
-	return fmt.Sprintf("%v: matches %q at %s", ErrDuplicate, e.ID, compare.FormatPercentage(e.Percentage))
+	return fmt.Sprintf("%v: matches %q at %s", ErrDuplicate, e.ID, facematch.FormatPercentage(e.Percentage))
 }
 
 // Unwrap returns ErrDuplicate.
@@ -115,7 +115,7 @@ type Match struct {
 
 // Options configures a gallery. A nil *Options means the defaults.
 type Options struct {
-	// Calibration maps cosines to percentages; nil is compare.Default, the
+	// Calibration maps cosines to percentages; nil is compare.DefaultCalibration(), the
 	// calibration facematch.Matcher uses by default. Give the Matcher's
 	// (Matcher.Calibration) when it has its own.
 	Calibration *compare.Calibration
@@ -123,7 +123,7 @@ type Options struct {
 
 func (o *Options) calibration() compare.Calibration {
 	if o == nil || o.Calibration == nil {
-		return compare.Default
+		return compare.DefaultCalibration()
 	}
 	return *o.Calibration
 }
@@ -151,7 +151,7 @@ func truncate(s string) string {
 // CheckSearchOptions reports whether opts is in range (errors wrap
 // ErrInvalidSearch); nil is valid.
 func CheckSearchOptions(opts *SearchOptions) error {
-	_, _, _, err := searchParams(opts, compare.Default)
+	_, _, _, err := searchParams(opts, compare.DefaultCalibration())
 	return err
 }
 
@@ -217,17 +217,18 @@ func Rank(cands []Candidate, q []float32, cal compare.Calibration, k int, minP f
 const MaxUniqueThreshold = 0.9999
 
 // CheckUniqueThreshold reports whether t is a valid EnrollUnique threshold:
-// [compare.MinThreshold, MaxUniqueThreshold], wider than Compare's range
+// [facematch.MinThreshold, MaxUniqueThreshold], wider than Compare's range
 // because one-to-many needs stricter thresholds than one-to-one. A probe is
 // compared with every enrolled identity, so the chance that some stranger
-// passes grows with the gallery: on LFW (gallery/MEASUREMENTS.md), with 1559
-// enrolled people, 87 % of people not enrolled matched someone at 0.70 and
-// 14 % at 0.95, and 0.99 (cosine 0.61) was needed for 1 % — which then
-// missed 12 % of the true duplicates. Choose the threshold for the size of
-// the gallery, and route refusals to a human.
+// passes grows with the gallery, and a one-to-one threshold lets most
+// strangers match someone in a gallery of a few thousand people.
+// gallery/MEASUREMENTS.md records, dated and with the command, how the
+// false-match and missed-duplicate rates move with the threshold on LFW.
+// Choose the threshold for the size of the gallery, and route refusals to a
+// human.
 func CheckUniqueThreshold(t float64) error {
-	if math.IsNaN(t) || t < compare.MinThreshold || t > MaxUniqueThreshold {
-		return fmt.Errorf("%w: %g is outside [%.2f, %g] for EnrollUnique", compare.ErrInvalidThreshold, t, compare.MinThreshold, MaxUniqueThreshold)
+	if math.IsNaN(t) || t < facematch.MinThreshold || t > MaxUniqueThreshold {
+		return fmt.Errorf("%w: %g is outside [%.2f, %g] for EnrollUnique", facematch.ErrInvalidThreshold, t, facematch.MinThreshold, MaxUniqueThreshold)
 	}
 	return nil
 }
@@ -236,7 +237,7 @@ func CheckUniqueThreshold(t float64) error {
 // when another id matches t at or above threshold.
 func duplicateCheck(ctx context.Context, g Gallery, id string, t *facematch.Template, threshold float64) error {
 	if threshold == 0 {
-		threshold = compare.DefaultThreshold
+		threshold = facematch.DefaultThreshold
 	}
 	if err := CheckUniqueThreshold(threshold); err != nil {
 		return err

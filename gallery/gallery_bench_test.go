@@ -18,15 +18,15 @@ import (
 func BenchmarkSearch(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		r := rand.New(rand.NewPCG(1, 2))
-		g := gallery.NewMemory(gallerytest.Model, nil)
+		g := gallery.NewMemory(gallerytest.Model(), nil)
 		entries := make([]gallery.Entry, n)
 		for i := range entries {
-			entries[i] = gallery.Entry{ID: fmt.Sprint(i), Template: gallerytest.RandomTemplate(r, gallerytest.Model)}
+			entries[i] = gallery.Entry{ID: fmt.Sprint(i), Template: gallerytest.RandomTemplate(r, gallerytest.Model())}
 		}
 		if err := g.EnrollBatch(context.Background(), entries); err != nil {
 			b.Fatal(err)
 		}
-		q := gallerytest.RandomTemplate(r, gallerytest.Model)
+		q := gallerytest.RandomTemplate(r, gallerytest.Model())
 		b.Run(fmt.Sprintf("Embedded/%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

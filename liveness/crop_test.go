@@ -106,7 +106,7 @@ func TestGoldenCrop(t *testing.T) {
 			for k := range 3 {
 				dsm = max(dsm, math.Abs(sm[k]-m.Softmax[k]))
 			}
-			t.Logf("%s %s: patch mean |Δ| %.2f max %.0f; softmax max |Δ| %.2g", filepath.Base(r.Image), Models[i].Name, sum/float64(len(got)), worst, dsm)
+			t.Logf("%s %s: patch mean |Δ| %.2f max %.0f; softmax max |Δ| %.2g", filepath.Base(r.Image), models[i].Name, sum/float64(len(got)), worst, dsm)
 			tol, patchTol := 0.03, 0.5
 			if _, ok := img.(*image.YCbCr); ok {
 				tol, patchTol = 0.01, 0.05
@@ -115,10 +115,10 @@ func TestGoldenCrop(t *testing.T) {
 				tol, patchTol = 1e-3, 0
 			}
 			if mean := sum / float64(len(got)); mean > patchTol {
-				t.Errorf("%s %s: patch mean |Δ| %.3f > %.1f", r.Image, Models[i].Name, mean, patchTol)
+				t.Errorf("%s %s: patch mean |Δ| %.3f > %.1f", r.Image, models[i].Name, mean, patchTol)
 			}
 			if dsm > tol {
-				t.Errorf("%s %s: softmax %v, PyTorch %v", r.Image, Models[i].Name, sm, m.Softmax)
+				t.Errorf("%s %s: softmax %v, PyTorch %v", r.Image, models[i].Name, sm, m.Softmax)
 			}
 		}
 	}

@@ -29,7 +29,7 @@
 // in package weights (SHA-256 checked there), read with internal/nn/pytorch
 // and rebuilt into nn graphs from their parameter names with every
 // BatchNorm folded (LoadGraph). On PyTorch's own patches the logits match
-// within 1e-4 (measured 6.7e-6). From the image, the softmax matches within
+// within 1e-4 (the golden test's tolerance). From the image, the softmax matches within
 // 1e-3 on a PNG; JPEGs differ a little because Go's JPEG decoder and
 // libjpeg-turbo differ (IDCT; and chroma upsampling, which Patch copies
 // from libjpeg for 4:2:0 images but which is lost when an EXIF rotation

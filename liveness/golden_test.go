@@ -29,7 +29,7 @@ type goldenRecord struct {
 	V1SE      goldenModel `json:"v1se"`
 }
 
-func (r *goldenRecord) models() [len(Models)]goldenModel { return [...]goldenModel{r.V2, r.V1SE} }
+func (r *goldenRecord) models() [NumModels]goldenModel { return [...]goldenModel{r.V2, r.V1SE} }
 
 func loadGolden(t testing.TB) (dir string, recs []goldenRecord) {
 	dir = sharedtest.Path(t, "golden", "minifasnet")
@@ -78,8 +78,8 @@ func readF32(t testing.TB, path string) []float32 {
 	return out
 }
 
-func goldenGraphs(t testing.TB) [len(Models)]*nn.Graph {
-	var gs [len(Models)]*nn.Graph
+func goldenGraphs(t testing.TB) [NumModels]*nn.Graph {
+	var gs [NumModels]*nn.Graph
 	for i, w := range [][]byte{weights.MiniFASNetV2(), weights.MiniFASNetV1SE()} {
 		g, err := LoadGraph(w)
 		if err != nil {
@@ -100,7 +100,7 @@ func (r referenceRunner) Run(in []float32) ([][]float32, error) { return r.g.Ref
 func TestGoldenNetworkLogits(t *testing.T) {
 	dir, recs := loadGolden(t)
 	gs := goldenGraphs(t)
-	var nets [len(Models)]network
+	var nets [NumModels]network
 	for i, g := range gs {
 		var err error
 		if nets[i], err = newNetwork(g); err != nil {
@@ -134,7 +134,7 @@ func TestGoldenNetworkLogits(t *testing.T) {
 					d := math.Abs(float64(out[0][k]) - m.Logits[k])
 					worst = max(worst, d)
 					if d > 1e-4 {
-						t.Errorf("%s %s (%s): logits %v, PyTorch %v", name, Models[i].Name, run.name, out[0], m.Logits)
+						t.Errorf("%s %s (%s): logits %v, PyTorch %v", name, models[i].Name, run.name, out[0], m.Logits)
 						break
 					}
 				}

@@ -20,14 +20,12 @@ var (
 )
 
 // DefaultThreshold is the ensemble score at or above which a face is called
-// live. It was chosen on datasets/nuaa-train (NUAA subjects 1-9: 260 live
-// and 296 printed-photo webcam images) by the rule "the largest threshold
-// that rejects at most 2 % of the live images" (0.5454, rounded down): there
-// it rejects 5 of 260 live images (BPCER 1.9 %) and accepts none of the 296
-// prints. The attacks all score below 0.02 and the live images above 0.42,
-// so on NUAA any threshold in between separates them; which one the rule
-// picks depends on the few hardest live photos and varies with the
-// subjects (0.50 to 0.67 between two halves). See testdata/threshold.md.
+// live. It is chosen on datasets/nuaa-train (NUAA subjects 1-9, live and
+// printed-photo webcam images) by the rule "the largest threshold that
+// rejects at most 2 % of the live images", rounded down to two decimals.
+// liveness/testdata/threshold.md records the command, the per-image
+// scores, what the threshold rejects and accepts there, and how the rule's
+// choice varies with the subjects.
 const DefaultThreshold = 0.54
 
 // Model describes one network of the ensemble.
@@ -36,8 +34,13 @@ type Model struct {
 	Scale float64 // how many times the face box is grown before cropping
 }
 
-// Models are the ensemble's networks, in the order of Result.Models.
-var Models = [...]Model{{"MiniFASNetV2", 2.7}, {"MiniFASNetV1SE", 4.0}}
+// NumModels is the number of networks in the ensemble.
+const NumModels = 2
+
+// Models returns the ensemble's networks, in the order of Result.Models.
+func Models() [NumModels]Model { return models }
+
+var models = [NumModels]Model{{"MiniFASNetV2", 2.7}, {"MiniFASNetV1SE", 4.0}}
 
 // Options configures a Checker; a nil *Options means all defaults.
 type Options struct {
@@ -49,7 +52,7 @@ type Options struct {
 // Checker scores faces with the MiniFASNetV2 + MiniFASNetV1SE ensemble. It
 // is safe for concurrent use and deterministic.
 type Checker struct {
-	nets      [len(Models)]network
+	nets      [NumModels]network
 	threshold float64
 }
 
@@ -71,10 +74,10 @@ func NewFromWeights(v2, v1se []byte, opts *Options) (*Checker, error) {
 	for i, b := range [][]byte{v2, v1se} {
 		g, err := LoadGraph(b)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", Models[i].Name, err)
+			return nil, fmt.Errorf("%s: %w", models[i].Name, err)
 		}
 		if c.nets[i], err = newNetwork(g); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrModel, Models[i].Name, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrModel, models[i].Name, err)
 		}
 	}
 	return c, nil
@@ -113,7 +116,7 @@ type Result struct {
 	// Live is Score >= Threshold.
 	Live      bool
 	Threshold float64
-	Models    [len(Models)]ModelScore
+	Models    [NumModels]ModelScore
 }
 
 // Check scores the face in box. box is in the convention of minivision's
@@ -126,7 +129,7 @@ func (c *Checker) Check(img image.Image, box image.Rectangle) (*Result, error) {
 		return nil, ErrBox
 	}
 	res := &Result{Threshold: c.threshold}
-	for i, m := range Models {
+	for i, m := range models {
 		x0, y0, x1, y1 := CropBox(b.Dx(), b.Dy(), float64(box.Min.X-b.Min.X), float64(box.Min.Y-b.Min.Y),
 			float64(box.Dx()), float64(box.Dy()), m.Scale)
 		logits, err := c.logits(i, Patch(img, x0, y0, x1, y1))
@@ -135,7 +138,7 @@ func (c *Checker) Check(img image.Image, box image.Rectangle) (*Result, error) {
 		}
 		sm := Softmax(logits)
 		res.Models[i] = ModelScore{Model: m, Crop: image.Rect(x0, y0, x1+1, y1+1).Add(b.Min), Softmax: sm, Live: sm[1]}
-		res.Score += sm[1] / float64(len(Models))
+		res.Score += sm[1] / float64(NumModels)
 	}
 	res.Live = res.Score >= c.threshold
 	return res, nil
@@ -145,10 +148,10 @@ func (c *Checker) Check(img image.Image, box image.Rectangle) (*Result, error) {
 func (c *Checker) logits(i int, patch []float32) ([3]float32, error) {
 	out, err := c.nets[i].Run(patch)
 	if err != nil {
-		return [3]float32{}, fmt.Errorf("liveness: %s: %w", Models[i].Name, err)
+		return [3]float32{}, fmt.Errorf("liveness: %s: %w", models[i].Name, err)
 	}
 	if len(out) != 1 || len(out[0]) != 3 {
-		return [3]float32{}, fmt.Errorf("%w: %s returned %d outputs", ErrModel, Models[i].Name, len(out))
+		return [3]float32{}, fmt.Errorf("%w: %s returned %d outputs", ErrModel, models[i].Name, len(out))
 	}
 	return [3]float32(out[0]), nil
 }

@@ -29,7 +29,7 @@ func BenchmarkNetworks(b *testing.B) {
 		b.Fatal(err)
 	}
 	patch := benchPatch()
-	for i, m := range Models {
+	for i, m := range models {
 		b.Run(m.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -42,7 +42,7 @@ func BenchmarkNetworks(b *testing.B) {
 	b.Run("both", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			for i := range Models {
+			for i := range models {
 				if _, err := c.logits(i, patch); err != nil {
 					b.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/facematch/facematch"
 )
@@ -52,8 +53,11 @@ var (
 	CodeBodyTimeout = Code{http.StatusRequestTimeout, "E00024", "error_body_timeout", "The request body was sent too slowly."}
 )
 
-// Codes is the whole error table in responseCode order.
-var Codes = []Code{
+// Codes returns the whole error table in responseCode order (a fresh
+// slice).
+func Codes() []Code { return slices.Clone(codes) }
+
+var codes = []Code{
 	CodeInvalidRequest, CodeMissingField, CodeInvalidField, CodeConsentRequired,
 	CodeInvalidThreshold, CodeInvalidURL, CodeForbiddenURL, CodeUnauthorized,
 	CodeNotFound, CodeMethodNotAllowed, CodeTooLarge, CodeUnsupportedFormat,

@@ -8,12 +8,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 )
 
@@ -51,8 +51,10 @@ var (
 	CodeGalleryStore    = Code{http.StatusServiceUnavailable, "G00004", "error_gallery_store", "The gallery store failed; retry later."}
 )
 
-// GalleryCodes lists the gallery response codes.
-var GalleryCodes = []Code{CodeGalleryDisabled, CodeDuplicateFace, CodeIDExists, CodeGalleryStore}
+// GalleryCodes returns the gallery response codes (a fresh slice).
+func GalleryCodes() []Code { return slices.Clone(galleryCodes) }
+
+var galleryCodes = []Code{CodeGalleryDisabled, CodeDuplicateFace, CodeIDExists, CodeGalleryStore}
 
 // Templater makes face templates; *facematch.Matcher implements it.
 type Templater interface {
@@ -187,7 +189,7 @@ func (s *Server) handleGalleryEnroll(w http.ResponseWriter, r *http.Request) {
 			}
 			var dup *gallery.DuplicateError
 			if errors.As(err, &dup) {
-				return &GalleryEnrollData{Status: "FAILURE", ID: req.id, DuplicateID: dup.ID, Match: compare.FormatPercentage(dup.Percentage)}, err
+				return &GalleryEnrollData{Status: "FAILURE", ID: req.id, DuplicateID: dup.ID, Match: facematch.FormatPercentage(dup.Percentage)}, err
 			}
 			if err != nil {
 				return nil, err
@@ -214,7 +216,7 @@ func (s *Server) handleGallerySearch(w http.ResponseWriter, r *http.Request) {
 			}
 			out := &GallerySearchData{Status: "SUCCESS", Matches: []GalleryMatch{}}
 			for _, m := range ms {
-				out.Matches = append(out.Matches, GalleryMatch{ID: m.ID, Match: compare.FormatPercentage(m.Percentage), Percentage: m.Percentage})
+				out.Matches = append(out.Matches, GalleryMatch{ID: m.ID, Match: facematch.FormatPercentage(m.Percentage), Percentage: m.Percentage})
 			}
 			return out, nil
 		})
@@ -335,6 +337,31 @@ func (s *Server) galleryFail(w http.ResponseWriter, r *http.Request, lg *reqLog,
 // parseGalleryRequest streams a multipart gallery request: text fields of at
 // most maxTextField bytes, one image of at most maxImageBytes.
 func parseGalleryRequest(r *http.Request, maxImageBytes int64, enroll bool) (*galleryRequest, error) {
+	req := &galleryRequest{unique: true}
+	text, err := readGalleryParts(r, maxImageBytes, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.referenceID, err = checkConsentFields(text); err != nil {
+		return nil, err
+	}
+	if req.image == nil {
+		return nil, reqErr(CodeMissingField, "The field image is required: a JPEG/PNG file upload or an http(s) URL.")
+	}
+	fields := searchFields
+	if enroll {
+		fields = enrollFields
+	}
+	if err := fields(text, req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// readGalleryParts reads the parts of a gallery request: the image into
+// req.image, the known text fields into the returned map (each at most
+// once), and discards the rest.
+func readGalleryParts(r *http.Request, maxImageBytes int64, req *galleryRequest) (map[string]string, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		return nil, reqErr(CodeUnsupportedContent, "The request body must be multipart/form-data.")
@@ -345,14 +372,13 @@ func parseGalleryRequest(r *http.Request, maxImageBytes int64, enroll bool) (*ga
 	}
 	mr := multipart.NewReader(r.Body, boundary)
 	text := map[string]string{}
-	req := &galleryRequest{unique: true}
 	for parts := 0; ; parts++ {
 		if parts >= maxParts {
 			return nil, reqErr(CodeInvalidRequest, fmt.Sprintf("Too many parts in the multipart body (at most %d).", maxParts))
 		}
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			break
+			return text, nil
 		}
 		if err != nil {
 			return nil, bodyError(err, "The multipart body could not be read.")
@@ -381,69 +407,78 @@ func parseGalleryRequest(r *http.Request, maxImageBytes int64, enroll bool) (*ga
 		}
 		part.Close()
 	}
-	req.referenceID = strings.TrimSpace(text[FieldReferenceID])
+}
+
+// checkConsentFields checks the fields every gallery request carries and
+// returns the reference id.
+func checkConsentFields(text map[string]string) (string, error) {
+	referenceID := strings.TrimSpace(text[FieldReferenceID])
 	switch {
-	case req.referenceID == "":
-		return nil, reqErr(CodeMissingField, "The field reference_id is required.")
-	case len([]rune(req.referenceID)) > MaxReferenceIDLen:
-		return nil, reqErr(CodeInvalidField, fmt.Sprintf("The field reference_id is longer than %d characters.", MaxReferenceIDLen))
-	case !printable(req.referenceID):
-		return nil, reqErr(CodeInvalidField, "The field reference_id must contain printable characters only.")
+	case referenceID == "":
+		return "", reqErr(CodeMissingField, "The field reference_id is required.")
+	case len([]rune(referenceID)) > MaxReferenceIDLen:
+		return "", reqErr(CodeInvalidField, fmt.Sprintf("The field reference_id is longer than %d characters.", MaxReferenceIDLen))
+	case !printable(referenceID):
+		return "", reqErr(CodeInvalidField, "The field reference_id must contain printable characters only.")
 	}
 	if c := strings.TrimSpace(text[FieldConsent]); c != "Y" && c != "y" {
-		return nil, reqErr(CodeConsentRequired, "The field consent is required and must be Y or y.")
+		return "", reqErr(CodeConsentRequired, "The field consent is required and must be Y or y.")
 	}
 	purpose := strings.TrimSpace(text[FieldConsentPurpose])
 	switch {
 	case purpose == "":
-		return nil, reqErr(CodeMissingField, "The field consent_purpose is required.")
+		return "", reqErr(CodeMissingField, "The field consent_purpose is required.")
 	case len([]rune(purpose)) > MaxConsentPurposeLen:
-		return nil, reqErr(CodeInvalidField, fmt.Sprintf("The field consent_purpose is longer than %d characters.", MaxConsentPurposeLen))
+		return "", reqErr(CodeInvalidField, fmt.Sprintf("The field consent_purpose is longer than %d characters.", MaxConsentPurposeLen))
 	case !printable(purpose):
-		return nil, reqErr(CodeInvalidField, "The field consent_purpose must contain printable characters only.")
+		return "", reqErr(CodeInvalidField, "The field consent_purpose must contain printable characters only.")
 	}
-	if req.image == nil {
-		return nil, reqErr(CodeMissingField, "The field image is required: a JPEG/PNG file upload or an http(s) URL.")
+	return referenceID, nil
+}
+
+// enrollFields reads an enrolment's id, unique and threshold into req.
+func enrollFields(text map[string]string, req *galleryRequest) error {
+	req.id = text[FieldGalleryID]
+	if _, given := text[FieldGalleryID]; !given || req.id == "" {
+		return reqErr(CodeMissingField, "The field id is required.")
 	}
-	if enroll {
-		req.id = text[FieldGalleryID]
-		if _, given := text[FieldGalleryID]; !given || req.id == "" {
-			return nil, reqErr(CodeMissingField, "The field id is required.")
-		}
-		if err := gallery.CheckID(req.id); err != nil {
-			return nil, reqErr(CodeInvalidField, "The field id must be 1 to 255 bytes of UTF-8 without control characters.")
-		}
-		if v, ok := text[FieldUnique]; ok {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			if err != nil {
-				return nil, reqErr(CodeInvalidField, "The field unique must be true or false.")
-			}
-			req.unique = b
-		}
-		req.threshold = DefaultThreshold
-		if v, ok := text[FieldThreshold]; ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil || gallery.CheckUniqueThreshold(f) != nil {
-				return nil, reqErr(CodeInvalidThreshold, fmt.Sprintf("The threshold of an enrolment must be a number between 0.70 and %g.", gallery.MaxUniqueThreshold))
-			}
-			req.threshold = f
-		}
-		return req, nil
+	if err := gallery.CheckID(req.id); err != nil {
+		return reqErr(CodeInvalidField, "The field id must be 1 to 255 bytes of UTF-8 without control characters.")
 	}
+	if v, ok := text[FieldUnique]; ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return reqErr(CodeInvalidField, "The field unique must be true or false.")
+		}
+		req.unique = b
+	}
+	req.threshold = DefaultThreshold
+	if v, ok := text[FieldThreshold]; ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || gallery.CheckUniqueThreshold(f) != nil {
+			return reqErr(CodeInvalidThreshold, fmt.Sprintf("The threshold of an enrolment must be a number between 0.70 and %g.", gallery.MaxUniqueThreshold))
+		}
+		req.threshold = f
+	}
+	return nil
+}
+
+// searchFields reads a search's k and min_percentage into req.
+func searchFields(text map[string]string, req *galleryRequest) error {
 	req.k = gallery.DefaultK
 	if v, ok := text[FieldK]; ok {
 		k, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || k < 1 || k > gallery.MaxK {
-			return nil, reqErr(CodeInvalidField, fmt.Sprintf("The field k must be a whole number from 1 to %d.", gallery.MaxK))
+			return reqErr(CodeInvalidField, fmt.Sprintf("The field k must be a whole number from 1 to %d.", gallery.MaxK))
 		}
 		req.k = k
 	}
 	if v, ok := text[FieldMinPercentage]; ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || !(f >= 0 && f <= 100) {
-			return nil, reqErr(CodeInvalidField, "The field min_percentage must be a number from 0 to 100.")
+			return reqErr(CodeInvalidField, "The field min_percentage must be a number from 0 to 100.")
 		}
 		req.minPercentage = f
 	}
-	return req, nil
+	return nil
 }

@@ -145,16 +145,16 @@ func TestGalleryCredentials(t *testing.T) {
 // and published in the OpenAPI document.
 func TestGalleryCodeTable(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range Codes {
+	for _, c := range codes {
 		seen[c.ResponseCode], seen[c.ResponseKey] = true, true
 	}
-	for _, c := range GalleryCodes {
+	for _, c := range galleryCodes {
 		if seen[c.ResponseCode] || seen[c.ResponseKey] || c.Status < 400 || c.Message == "" {
 			t.Errorf("bad or duplicate row %+v", c)
 		}
 		seen[c.ResponseCode], seen[c.ResponseKey] = true, true
 		row := fmt.Sprintf("| %d | %s | %s |", c.Status, c.ResponseCode, c.ResponseKey)
-		if !strings.Contains(string(OpenAPI), row) {
+		if !strings.Contains(string(openAPI), row) {
 			t.Errorf("openapi.yaml lacks the row %q", row)
 		}
 	}

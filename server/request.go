@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 )
 
 // Field names and limits of the face-match request.
@@ -44,9 +43,9 @@ const (
 
 // Threshold range accepted by the endpoint (the facematch range).
 const (
-	DefaultThreshold = compare.DefaultThreshold
-	MinThreshold     = compare.MinThreshold
-	MaxThreshold     = compare.MaxThreshold
+	DefaultThreshold = facematch.DefaultThreshold
+	MinThreshold     = facematch.MinThreshold
+	MaxThreshold     = facematch.MaxThreshold
 )
 
 // Image is one image of a request: uploaded bytes or an http(s) URL
@@ -270,7 +269,7 @@ func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes
 	if t := strings.TrimSpace(thrText); t != "" {
 		v, err := parseDecimal(t)
 		if err == nil {
-			err = compare.CheckThreshold(v)
+			err = facematch.CheckThreshold(v)
 		}
 		if err != nil {
 			return nil, &RequestError{Code: CodeInvalidThreshold, Message: "The threshold must be a number between 0.70 and 0.95 (got " + strconv.Quote(truncate(t, 32)) + ").", Err: err}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -22,10 +23,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/facematch/facematch"
 	"github.com/facematch/facematch/internal/fetch"
 	"github.com/facematch/facematch/internal/imageio"
-	"golang.org/x/sync/semaphore"
 )
 
 // Paths served by the handler.
@@ -42,11 +44,12 @@ const (
 	HeaderClientSecret = "client_secret"
 )
 
-// OpenAPI is the OpenAPI 3 document of the service (also served at
-// PathOpenAPI).
-//
+// OpenAPI returns the OpenAPI 3 document of the service (also served at
+// PathOpenAPI). The caller owns the copy.
+func OpenAPI() []byte { return bytes.Clone(openAPI) }
+
 //go:embed openapi.yaml
-var OpenAPI []byte
+var openAPI []byte
 
 // Matcher compares two images. *facematch.Matcher implements it; tests and
 // applications can substitute their own.
@@ -842,8 +845,8 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(OpenAPI)))
-	_, _ = w.Write(OpenAPI)
+	w.Header().Set("Content-Length", strconv.Itoa(len(openAPI)))
+	_, _ = w.Write(openAPI)
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {

@@ -516,7 +516,7 @@ func TestHealthReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.ContentLength != int64(len(OpenAPI)) {
+	if resp.StatusCode != 200 || resp.ContentLength != int64(len(openAPI)) {
 		t.Errorf("openapi: %d, %d bytes", resp.StatusCode, resp.ContentLength)
 	}
 }
@@ -626,8 +626,8 @@ func TestSlowUploaders(t *testing.T) {
 // OpenAPI document publishes every row.
 func TestCodeTable(t *testing.T) {
 	codes, keys := map[string]bool{}, map[string]bool{}
-	doc := string(OpenAPI)
-	for _, c := range Codes {
+	doc := string(openAPI)
+	for _, c := range Codes() {
 		if codes[c.ResponseCode] || keys[c.ResponseKey] {
 			t.Errorf("duplicate %s / %s", c.ResponseCode, c.ResponseKey)
 		}

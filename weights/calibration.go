@@ -11,7 +11,7 @@ import _ "embed" // go:embed of the score normalisation and calibration
 //go:embed calibration.json
 var calibration []byte
 
-// Calibration returns the statistics (JSON) that compare.DefaultNormalizer
-// and compare.Default are loaded from. Callers must not modify the returned
+// Calibration returns the statistics (JSON) that compare.DefaultNormalizer()
+// and compare.DefaultCalibration() are loaded from. Callers must not modify the returned
 // bytes.
 func Calibration() []byte { return calibration }

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/detect"
 )
 
@@ -94,7 +93,7 @@ func annotate(res *facematch.Result) *image.RGBA {
 	}
 	lines := []textLine{
 		{fmt.Sprintf("%s  %s", verdict, res.PercentageText()), verdictCol},
-		{fmt.Sprintf("threshold %s", compare.FormatPercentage(100*res.Threshold)), colText},
+		{fmt.Sprintf("threshold %s", facematch.FormatPercentage(100*res.Threshold)), colText},
 		{fmt.Sprintf("cosine similarity %.4f", res.Similarity), colText},
 	}
 	if res.MultipleFaces {

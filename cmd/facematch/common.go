@@ -120,7 +120,7 @@ type jsonError struct {
 
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
-	enc.Encode(v) //nolint:errcheck // nothing useful to do if stdout is gone
+	_ = enc.Encode(v) // nothing useful to do if stdout is gone
 }
 
 // JSON shapes shared by the subcommands.

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 )
 
 func init() {
@@ -46,7 +45,7 @@ type imageJSON struct {
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("compare", compareSynopsis, stderr)
-	threshold := fs.Float64("threshold", compare.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
+	threshold := fs.Float64("threshold", facematch.DefaultThreshold, "match threshold, a fraction in [0.70, 0.95]")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	annotate := fs.String("annotate", "", "write a picture of the faces, the aligned crops and the verdict to `OUT.png` (or .jpg); written also when no face is found")
 	singleFace := fs.Bool("single-face", false, "refuse image2 when it shows a competing face (another face at least half as wide as the largest): exit 2, code multiple_faces")
@@ -67,7 +66,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return fail(fmt.Errorf("%w: compare needs exactly two images, got %d", errUsage, len(pos)), *asJSON, stdout, stderr)
 	}
-	if err := compare.CheckThreshold(*threshold); err != nil {
+	if err := facematch.CheckThreshold(*threshold); err != nil {
 		return fail(err, *asJSON, stdout, stderr)
 	}
 	if *singleFace && *bestFace {
@@ -108,65 +107,76 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		out := compareJSON{
-			Match:          res.Match,
-			Percentage:     res.Percentage,
-			PercentageText: res.PercentageText(),
-			Similarity:     res.Similarity,
-			Threshold:      res.Threshold,
-			MultipleFaces:  res.MultipleFaces,
-			FacePolicy:     "largest",
-			Model:          facematch.Model,
-			Annotated:      *annotate,
-		}
-		if *bestFace {
-			out.FacePolicy = "best"
-		}
-		for i, im := range res.Images {
-			j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, FaceCount: len(im.Faces), Count: len(im.Faces), Used: im.Used,
-				Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
-			for _, f := range im.Faces {
-				jf := toJSONFace(f)
-				j.Boxes = append(j.Boxes, jf.Box)
-				j.Landmarks = append(j.Landmarks, jf.Landmarks)
-				j.Scores = append(j.Scores, jf.Score)
-			}
-			out.Faces[i] = j
-		}
-		if res.Liveness != nil {
-			l := toLivenessJSON(res.Liveness)
-			out.Liveness = &l
-		}
-		writeJSON(stdout, out)
+		writeJSON(stdout, compareResultJSON(res, pos, *bestFace, *annotate))
 	} else {
-		verdict := "MATCH"
-		if !res.Match {
-			verdict = "NO MATCH"
-		}
-		fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
-			verdict, res.PercentageText(), compare.FormatPercentage(100*res.Threshold), res.Similarity)
-		for i, im := range res.Images {
-			fmt.Fprintf(stdout, "image%d (%s) %s: %dx%d, %d face(s), compared face %d: %s\n",
-				i+1, imageRole[i], pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))
-		}
-		if res.MultipleFaces {
-			fmt.Fprintf(stdout, "warning: image2 shows %d faces, and another person's face is at least half as large as the compared one; "+
-				"an identity check expects the selfie to show one person (--single-face refuses such photos)\n", len(res.Images[1].Faces))
-		}
-		if *bestFace {
-			fmt.Fprintln(stdout, "note: --best-face compared image1 with every face of image2 and kept the best; each extra face is another chance of a false accept")
-		}
-		if *annotate != "" {
-			fmt.Fprintf(stdout, "annotated image written to %s\n", *annotate)
-		}
-		if res.Liveness != nil {
-			fmt.Fprintf(stdout, "image2 liveness %s\n", describeLiveness(res.Liveness))
-		}
+		printCompareResult(stdout, res, pos, *bestFace, *annotate)
 	}
 	if res.Match && (res.Liveness == nil || res.Liveness.Live) {
 		return exitMatch
 	}
 	return exitNoMatch
+}
+
+// compareResultJSON is the --json form of a comparison of the images pos.
+func compareResultJSON(res *facematch.Result, pos []string, bestFace bool, annotate string) compareJSON {
+	out := compareJSON{
+		Match:          res.Match,
+		Percentage:     res.Percentage,
+		PercentageText: res.PercentageText(),
+		Similarity:     res.Similarity,
+		Threshold:      res.Threshold,
+		MultipleFaces:  res.MultipleFaces,
+		FacePolicy:     "largest",
+		Model:          facematch.Model,
+		Annotated:      annotate,
+	}
+	if bestFace {
+		out.FacePolicy = "best"
+	}
+	for i, im := range res.Images {
+		j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, FaceCount: len(im.Faces), Count: len(im.Faces), Used: im.Used,
+			Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
+		for _, f := range im.Faces {
+			jf := toJSONFace(f)
+			j.Boxes = append(j.Boxes, jf.Box)
+			j.Landmarks = append(j.Landmarks, jf.Landmarks)
+			j.Scores = append(j.Scores, jf.Score)
+		}
+		out.Faces[i] = j
+	}
+	if res.Liveness != nil {
+		l := toLivenessJSON(res.Liveness)
+		out.Liveness = &l
+	}
+	return out
+}
+
+// printCompareResult writes the text form of a comparison of the images
+// pos.
+func printCompareResult(stdout io.Writer, res *facematch.Result, pos []string, bestFace bool, annotate string) {
+	verdict := "MATCH"
+	if !res.Match {
+		verdict = "NO MATCH"
+	}
+	fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
+		verdict, res.PercentageText(), facematch.FormatPercentage(100*res.Threshold), res.Similarity)
+	for i, im := range res.Images {
+		fmt.Fprintf(stdout, "image%d (%s) %s: %dx%d, %d face(s), compared face %d: %s\n",
+			i+1, imageRole[i], pos[i], im.Width, im.Height, len(im.Faces), im.Used+1, describeFace(im.Faces[im.Used]))
+	}
+	if res.MultipleFaces {
+		fmt.Fprintf(stdout, "warning: image2 shows %d faces, and another person's face is at least half as large as the compared one; "+
+			"an identity check expects the selfie to show one person (--single-face refuses such photos)\n", len(res.Images[1].Faces))
+	}
+	if bestFace {
+		fmt.Fprintln(stdout, "note: --best-face compared image1 with every face of image2 and kept the best; each extra face is another chance of a false accept")
+	}
+	if annotate != "" {
+		fmt.Fprintf(stdout, "annotated image written to %s\n", annotate)
+	}
+	if res.Liveness != nil {
+		fmt.Fprintf(stdout, "image2 liveness %s\n", describeLiveness(res.Liveness))
+	}
 }
 
 // imageRole names what image1 and image2 are in an identity check.

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 )
 
 // compareManyJSON is the --json answer of compare with more than two
@@ -37,7 +36,7 @@ func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, 
 	if len(pos)-1 > facematch.MaxCandidates {
 		return fail(fmt.Errorf("%w: compare takes at most %d images, got %d", errUsage, facematch.MaxCandidates+1, len(pos)), asJSON, stdout, stderr)
 	}
-	if err := compare.CheckThreshold(threshold); err != nil {
+	if err := facematch.CheckThreshold(threshold); err != nil {
 		return fail(err, asJSON, stdout, stderr)
 	}
 	srcs := make([]facematch.Source, len(pos))
@@ -94,7 +93,7 @@ func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, 
 			}
 		}
 		if out.Best > 0 {
-			fmt.Fprintf(stdout, "best: image%d %s (threshold %s)\n", out.Best, best.PercentageText(), compare.FormatPercentage(100*res.Threshold))
+			fmt.Fprintf(stdout, "best: image%d %s (threshold %s)\n", out.Best, best.PercentageText(), facematch.FormatPercentage(100*res.Threshold))
 		}
 	}
 	if out.Match {

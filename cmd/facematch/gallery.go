@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/facematch/facematch"
-	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 	"github.com/facematch/facematch/gallery/pgvector"
 	"github.com/facematch/facematch/server"
@@ -70,7 +69,7 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	switch sub {
 	case "enroll":
 		unique = fs.Bool("unique", false, "refuse the face if it matches another enrolled id at --threshold")
-		threshold = fs.Float64("threshold", compare.DefaultThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
+		threshold = fs.Float64("threshold", facematch.DefaultThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
 	case "search":
 		k = fs.Int("k", gallery.DefaultK, "number of results")
 		minP = fs.Float64("min", 0, "drop results below this percentage (0-100)")
@@ -108,99 +107,135 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	}
 	defer g.Close()
 
-	// probe returns the template of the image argument (or --template).
-	probe := func(arg string) (*facematch.Template, error) {
-		if *tmpl != "" {
-			t, err := facematch.ParseTemplate([]byte(strings.TrimSpace(*tmpl)))
-			if err != nil {
-				return nil, err
-			}
-			return t, facematch.CheckTemplate(t, m.ModelID())
-		}
-		src, err := source(arg)
+	run := &galleryRun{ctx: ctx, g: g, m: m, template: *tmpl, asJSON: *asJSON, stdout: stdout, stderr: stderr}
+	switch sub {
+	case "enroll":
+		return run.enroll(pos, *unique, *threshold)
+	case "search":
+		return run.search(pos, &gallery.SearchOptions{K: *k, MinPercentage: *minP})
+	case "remove":
+		return run.remove(pos)
+	default: // count
+		return run.count()
+	}
+}
+
+// galleryRun is one gallery subcommand on an open gallery.
+type galleryRun struct {
+	ctx      context.Context
+	g        gallery.Gallery
+	m        *facematch.Matcher
+	template string // --template, used instead of an image
+	asJSON   bool
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func (r *galleryRun) fail(err error) int { return galleryFail(err, r.asJSON, r.stdout, r.stderr) }
+
+// probe returns the template of the image argument (or --template).
+func (r *galleryRun) probe(arg string) (*facematch.Template, error) {
+	if r.template != "" {
+		t, err := facematch.ParseTemplate([]byte(strings.TrimSpace(r.template)))
 		if err != nil {
 			return nil, err
 		}
-		return m.Template(ctx, src)
+		return t, facematch.CheckTemplate(t, r.m.ModelID())
 	}
+	src, err := source(arg)
+	if err != nil {
+		return nil, err
+	}
+	return r.m.Template(r.ctx, src)
+}
 
-	switch sub {
-	case "enroll":
-		id := pos[0]
-		var arg string
-		if len(pos) > 1 {
-			arg = pos[1]
-		}
-		t, err := probe(arg)
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		if *unique {
-			err = g.EnrollUnique(ctx, id, t, *threshold)
+// enroll enrolls pos[1] (or --template) as id pos[0]; with unique, it
+// refuses a face that matches another id at threshold (exit 1).
+func (r *galleryRun) enroll(pos []string, unique bool, threshold float64) int {
+	id := pos[0]
+	var arg string
+	if len(pos) > 1 {
+		arg = pos[1]
+	}
+	t, err := r.probe(arg)
+	if err != nil {
+		return r.fail(err)
+	}
+	if unique {
+		err = r.g.EnrollUnique(r.ctx, id, t, threshold)
+	} else {
+		err = r.g.Enroll(r.ctx, id, t)
+	}
+	var dup *gallery.DuplicateError
+	if errors.As(err, &dup) {
+		if r.asJSON {
+			writeJSON(r.stdout, galleryEnrollJSON{ID: id, Duplicate: &dupOut{dup.ID, dup.Percentage, facematch.FormatPercentage(dup.Percentage)}})
 		} else {
-			err = g.Enroll(ctx, id, t)
+			fmt.Fprintf(r.stdout, "refused: the face matches %q at %s\n", dup.ID, facematch.FormatPercentage(dup.Percentage))
 		}
-		var dup *gallery.DuplicateError
-		if errors.As(err, &dup) {
-			if *asJSON {
-				writeJSON(stdout, galleryEnrollJSON{ID: id, Duplicate: &dupOut{dup.ID, dup.Percentage, compare.FormatPercentage(dup.Percentage)}})
-			} else {
-				fmt.Fprintf(stdout, "refused: the face matches %q at %s\n", dup.ID, compare.FormatPercentage(dup.Percentage))
-			}
-			return exitNoMatch
+		return exitNoMatch
+	}
+	if err != nil {
+		return r.fail(err)
+	}
+	if r.asJSON {
+		writeJSON(r.stdout, galleryEnrollJSON{Enrolled: true, ID: id})
+	} else {
+		fmt.Fprintf(r.stdout, "enrolled %q\n", id)
+	}
+	return exitMatch
+}
+
+// search lists the enrolled ids closest to pos[0] (or --template).
+func (r *galleryRun) search(pos []string, opts *gallery.SearchOptions) int {
+	var arg string
+	if len(pos) > 0 {
+		arg = pos[0]
+	}
+	t, err := r.probe(arg)
+	if err != nil {
+		return r.fail(err)
+	}
+	ms, err := r.g.Search(r.ctx, t, opts)
+	if err != nil {
+		return r.fail(err)
+	}
+	out := []galleryMatchJSON{}
+	for _, mt := range ms {
+		out = append(out, galleryMatchJSON{mt.ID, mt.Percentage, facematch.FormatPercentage(mt.Percentage), mt.Similarity})
+	}
+	if r.asJSON {
+		writeJSON(r.stdout, map[string]any{"matches": out})
+	} else {
+		for _, mt := range out {
+			fmt.Fprintf(r.stdout, "%s\t%s\n", mt.Text, mt.ID)
 		}
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		if *asJSON {
-			writeJSON(stdout, galleryEnrollJSON{Enrolled: true, ID: id})
-		} else {
-			fmt.Fprintf(stdout, "enrolled %q\n", id)
-		}
-	case "search":
-		var arg string
-		if len(pos) > 0 {
-			arg = pos[0]
-		}
-		t, err := probe(arg)
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		ms, err := g.Search(ctx, t, &gallery.SearchOptions{K: *k, MinPercentage: *minP})
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		out := []galleryMatchJSON{}
-		for _, mt := range ms {
-			out = append(out, galleryMatchJSON{mt.ID, mt.Percentage, compare.FormatPercentage(mt.Percentage), mt.Similarity})
-		}
-		if *asJSON {
-			writeJSON(stdout, map[string]any{"matches": out})
-		} else {
-			for _, mt := range out {
-				fmt.Fprintf(stdout, "%s\t%s\n", mt.Text, mt.ID)
-			}
-		}
-	case "remove":
-		n, err := g.Remove(ctx, pos...)
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		if *asJSON {
-			writeJSON(stdout, map[string]int{"removed": n})
-		} else {
-			fmt.Fprintf(stdout, "removed %d\n", n)
-		}
-	case "count":
-		n, err := g.Count(ctx)
-		if err != nil {
-			return galleryFail(err, *asJSON, stdout, stderr)
-		}
-		if *asJSON {
-			writeJSON(stdout, map[string]int{"count": n})
-		} else {
-			fmt.Fprintln(stdout, n)
-		}
+	}
+	return exitMatch
+}
+
+func (r *galleryRun) remove(ids []string) int {
+	n, err := r.g.Remove(r.ctx, ids...)
+	if err != nil {
+		return r.fail(err)
+	}
+	if r.asJSON {
+		writeJSON(r.stdout, map[string]int{"removed": n})
+	} else {
+		fmt.Fprintf(r.stdout, "removed %d\n", n)
+	}
+	return exitMatch
+}
+
+func (r *galleryRun) count() int {
+	n, err := r.g.Count(r.ctx)
+	if err != nil {
+		return r.fail(err)
+	}
+	if r.asJSON {
+		writeJSON(r.stdout, map[string]int{"count": n})
+	} else {
+		fmt.Fprintln(r.stdout, n)
 	}
 	return exitMatch
 }

@@ -98,7 +98,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	}
 	path, version, rev := buildVersion()
 	v := versionJSON{Module: path, Version: version, Revision: rev, Go: runtime.Version(),
-		Model: facematch.Model, Calibration: compare.Default, Models: modelSums()}
+		Model: facematch.Model, Calibration: compare.DefaultCalibration(), Models: modelSums()}
 	if *asJSON {
 		writeJSON(stdout, v)
 		return exitMatch

@@ -19,12 +19,12 @@ import (
 	"github.com/facematch/facematch/gallery"
 )
 
-// Model is the ModelID the suite's templates carry; Open must return an
-// empty gallery for it.
-var Model = facematch.ModelID{'g', 'a', 'l', 'l', 'e', 'r', 'y', 1}
+// Model returns the ModelID the suite's templates carry; Open must return
+// an empty gallery for it.
+func Model() facematch.ModelID { return facematch.ModelID{'g', 'a', 'l', 'l', 'e', 'r', 'y', 1} }
 
-// OtherModel is a ModelID the gallery must refuse.
-var OtherModel = facematch.ModelID{'o', 't', 'h', 'e', 'r', 0, 0, 1}
+// OtherModel returns a ModelID the gallery must refuse.
+func OtherModel() facematch.ModelID { return facematch.ModelID{'o', 't', 'h', 'e', 'r', 0, 0, 1} }
 
 // RandomTemplate returns a template of model with a random unit vector.
 func RandomTemplate(r *rand.Rand, model facematch.ModelID) *facematch.Template {
@@ -92,10 +92,10 @@ func testBasics(t *testing.T, g gallery.Gallery) {
 	defer g.Close()
 	r := rand.New(rand.NewPCG(1, 2))
 	mustCount(t, g, 0)
-	if ms, err := g.Search(ctx, RandomTemplate(r, Model), nil); err != nil || len(ms) != 0 {
+	if ms, err := g.Search(ctx, RandomTemplate(r, Model()), nil); err != nil || len(ms) != 0 {
 		t.Fatalf("empty gallery: %v, %v", ms, err)
 	}
-	a := RandomTemplate(r, Model)
+	a := RandomTemplate(r, Model())
 	if err := g.Enroll(ctx, "alice", a); err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +106,14 @@ func testBasics(t *testing.T, g gallery.Gallery) {
 		t    *facematch.Template
 		want error
 	}{
-		{"existing id", "alice", RandomTemplate(r, Model), gallery.ErrExists},
+		{"existing id", "alice", RandomTemplate(r, Model()), gallery.ErrExists},
 		{"empty id", "", a, gallery.ErrInvalidID},
 		{"long id", string(make([]byte, gallery.MaxIDLength+1)), a, gallery.ErrInvalidID},
 		{"control character", "a\nb", a, gallery.ErrInvalidID},
 		{"invalid UTF-8", "\xff", a, gallery.ErrInvalidID},
-		{"other model", "bob", RandomTemplate(r, OtherModel), facematch.ErrTemplateModel},
+		{"other model", "bob", RandomTemplate(r, OtherModel()), facematch.ErrTemplateModel},
 		{"nil template", "bob", nil, facematch.ErrTemplateFormat},
-		{"short vector", "bob", &facematch.Template{Model: Model, Vector: a.Vector[:10]}, facematch.ErrTemplateFormat},
+		{"short vector", "bob", &facematch.Template{Model: Model(), Vector: a.Vector[:10]}, facematch.ErrTemplateFormat},
 	}
 	for _, c := range checks {
 		if err := g.Enroll(ctx, c.id, c.t); !errors.Is(err, c.want) {
@@ -125,7 +125,7 @@ func testBasics(t *testing.T, g gallery.Gallery) {
 	if err != nil || len(ms) != 1 || ms[0].ID != "alice" || ms[0].Similarity < 0.9999 {
 		t.Fatalf("search for an enrolled template: %+v, %v", ms, err)
 	}
-	if _, err := g.Search(ctx, RandomTemplate(r, OtherModel), nil); !errors.Is(err, facematch.ErrTemplateModel) {
+	if _, err := g.Search(ctx, RandomTemplate(r, OtherModel()), nil); !errors.Is(err, facematch.ErrTemplateModel) {
 		t.Errorf("search with another model's template: %v", err)
 	}
 	for _, o := range []gallery.SearchOptions{{K: -1}, {K: gallery.MaxK + 1}, {MinPercentage: -1}, {MinPercentage: 101}, {MinPercentage: math.NaN()}} {
@@ -149,7 +149,7 @@ func bruteForce(ids []string, ts map[string]*facematch.Template, q *facematch.Te
 	var out []gallery.Match
 	for _, id := range ids {
 		s := compare.Cosine(q.Vector, ts[id].Vector)
-		p := compare.RoundPercentage(compare.Default.Percentage(s))
+		p := compare.RoundPercentage(compare.DefaultCalibration().Percentage(s))
 		if minP <= 0 || compare.Meets(p, minP/100) {
 			out = append(out, gallery.Match{ID: id, Percentage: p, Similarity: s})
 		}
@@ -172,7 +172,7 @@ func testSearch(t *testing.T, g gallery.Gallery) {
 	// 40 identities with 5 templates each around a centre, 100 loners: a
 	// few clear matches per query among many non-matches.
 	for p := range 40 {
-		c := RandomTemplate(r, Model)
+		c := RandomTemplate(r, Model())
 		queries = append(queries, Near(r, c, 0.8))
 		for j := range 5 {
 			id := fmt.Sprintf("p%02d-%d", p, j)
@@ -182,7 +182,7 @@ func testSearch(t *testing.T, g gallery.Gallery) {
 	}
 	for i := range 100 {
 		id := fmt.Sprintf("x%03d", i)
-		ts[id] = RandomTemplate(r, Model)
+		ts[id] = RandomTemplate(r, Model())
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
@@ -191,7 +191,7 @@ func testSearch(t *testing.T, g gallery.Gallery) {
 		}
 	}
 	mustCount(t, g, len(ids))
-	queries = append(queries, RandomTemplate(r, Model))
+	queries = append(queries, RandomTemplate(r, Model()))
 	for qi, q := range queries {
 		for _, o := range []gallery.SearchOptions{{}, {K: 1}, {K: 3}, {K: 50}, {K: 10, MinPercentage: 70}, {K: 10, MinPercentage: 99}} {
 			got, err := g.Search(ctx, q, &o)
@@ -217,7 +217,7 @@ func testRemove(t *testing.T, g gallery.Gallery) {
 	var ids []string
 	for i := range 50 {
 		id := fmt.Sprintf("id%02d", i)
-		ts[id] = RandomTemplate(r, Model)
+		ts[id] = RandomTemplate(r, Model())
 		ids = append(ids, id)
 		if err := g.Enroll(ctx, id, ts[id]); err != nil {
 			t.Fatal(err)
@@ -260,12 +260,12 @@ func testRemove(t *testing.T, g gallery.Gallery) {
 func testUnique(t *testing.T, g gallery.Gallery) {
 	defer g.Close()
 	r := rand.New(rand.NewPCG(7, 8))
-	a := RandomTemplate(r, Model)
+	a := RandomTemplate(r, Model())
 	if err := g.EnrollUnique(ctx, "alice", a, 0); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		if err := g.EnrollUnique(ctx, fmt.Sprint("other", i), RandomTemplate(r, Model), 0); err != nil {
+		if err := g.EnrollUnique(ctx, fmt.Sprint("other", i), RandomTemplate(r, Model()), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,7 +278,7 @@ func testUnique(t *testing.T, g gallery.Gallery) {
 	}
 	mustCount(t, g, 21)
 	// At a stricter threshold than the match, it is accepted.
-	p := compare.Default.Percentage(compare.Cosine(a.Vector, again.Vector))
+	p := compare.DefaultCalibration().Percentage(compare.Cosine(a.Vector, again.Vector))
 	if p > 94.9 {
 		t.Fatalf("test template too similar: %.2f%%", p)
 	}
@@ -286,11 +286,11 @@ func testUnique(t *testing.T, g gallery.Gallery) {
 		t.Fatalf("threshold 0.95, match at %.2f%%: %v", p, err)
 	}
 	for _, th := range []float64{0.5, 1, math.NaN()} {
-		if err := g.EnrollUnique(ctx, "x", RandomTemplate(r, Model), th); !errors.Is(err, facematch.ErrInvalidThreshold) {
+		if err := g.EnrollUnique(ctx, "x", RandomTemplate(r, Model()), th); !errors.Is(err, facematch.ErrInvalidThreshold) {
 			t.Errorf("threshold %v: %v", th, err)
 		}
 	}
-	if err := g.EnrollUnique(ctx, "alice", RandomTemplate(r, Model), 0); !errors.Is(err, gallery.ErrExists) {
+	if err := g.EnrollUnique(ctx, "alice", RandomTemplate(r, Model()), 0); !errors.Is(err, gallery.ErrExists) {
 		t.Errorf("existing id: %v", err)
 	}
 }
@@ -306,7 +306,7 @@ func testConcurrent(t *testing.T, g gallery.Gallery) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 9))
 			for i := range perWriter {
-				if err := g.Enroll(ctx, fmt.Sprintf("w%d-%d", w, i), RandomTemplate(r, Model)); err != nil {
+				if err := g.Enroll(ctx, fmt.Sprintf("w%d-%d", w, i), RandomTemplate(r, Model())); err != nil {
 					errs <- err
 					return
 				}
@@ -316,7 +316,7 @@ func testConcurrent(t *testing.T, g gallery.Gallery) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 10))
 			for range perWriter {
-				if _, err := g.Search(ctx, RandomTemplate(r, Model), &gallery.SearchOptions{K: 5}); err != nil {
+				if _, err := g.Search(ctx, RandomTemplate(r, Model()), &gallery.SearchOptions{K: 5}); err != nil {
 					errs <- err
 					return
 				}
@@ -340,10 +340,10 @@ func testClose(t *testing.T, g gallery.Gallery) {
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Enroll(ctx, "a", RandomTemplate(r, Model)); !errors.Is(err, gallery.ErrClosed) {
+	if err := g.Enroll(ctx, "a", RandomTemplate(r, Model())); !errors.Is(err, gallery.ErrClosed) {
 		t.Errorf("Enroll after Close: %v", err)
 	}
-	if _, err := g.Search(ctx, RandomTemplate(r, Model), nil); !errors.Is(err, gallery.ErrClosed) {
+	if _, err := g.Search(ctx, RandomTemplate(r, Model()), nil); !errors.Is(err, gallery.ErrClosed) {
 		t.Errorf("Search after Close: %v", err)
 	}
 	if _, err := g.Count(ctx); !errors.Is(err, gallery.ErrClosed) {

@@ -54,7 +54,7 @@ const DefaultEfSearch = 400
 
 // Options configures a Gallery. A nil *Options means the defaults.
 type Options struct {
-	// Calibration maps cosines to percentages; nil is compare.Default.
+	// Calibration maps cosines to percentages; nil is compare.DefaultCalibration().
 	Calibration *compare.Calibration
 	// Schema is the PostgreSQL schema of the tables ("" = public). Open
 	// creates it when missing.
@@ -98,7 +98,7 @@ func Open(ctx context.Context, dsn string, model facematch.ModelID, opts *Option
 	if opts != nil {
 		o = *opts
 	}
-	cal := compare.Default
+	cal := compare.DefaultCalibration()
 	if o.Calibration != nil {
 		cal = *o.Calibration
 	}
@@ -259,7 +259,7 @@ func (g *Gallery) EnrollUnique(ctx context.Context, id string, t *facematch.Temp
 		return err
 	}
 	if threshold == 0 {
-		threshold = compare.DefaultThreshold
+		threshold = facematch.DefaultThreshold
 	}
 	if err := gallery.CheckUniqueThreshold(threshold); err != nil {
 		return err

@@ -37,7 +37,7 @@ func openFresh(t *testing.T, opts *pgvector.Options) *pgvector.Gallery {
 		o = *opts
 	}
 	o.Schema = schema
-	g, err := pgvector.Open(ctx, dsn, gallerytest.Model, &o)
+	g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +63,11 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	g := openFresh(t, nil)
 	defer g.Close()
 	ctx := context.Background()
-	if err := g.Enroll(ctx, "a", gallerytest.RandomTemplate(newRand(), gallerytest.Model)); err != nil {
+	if err := g.Enroll(ctx, "a", gallerytest.RandomTemplate(newRand(), gallerytest.Model())); err != nil {
 		t.Fatal(err)
 	}
 	// Opening the same schema again applies nothing and keeps the data.
-	g2, err := pgvector.Open(ctx, os.Getenv(DSNEnv), gallerytest.Model, &pgvector.Options{Schema: g.Schema()})
+	g2, err := pgvector.Open(ctx, os.Getenv(DSNEnv), gallerytest.Model(), &pgvector.Options{Schema: g.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 		t.Fatalf("Count after reopening = %d, %v", n, err)
 	}
 	r := newRand()
-	batch := []gallery.Entry{{ID: "b", Template: gallerytest.RandomTemplate(r, gallerytest.Model)}, {ID: "c", Template: gallerytest.RandomTemplate(r, gallerytest.Model)}}
+	batch := []gallery.Entry{{ID: "b", Template: gallerytest.RandomTemplate(r, gallerytest.Model())}, {ID: "c", Template: gallerytest.RandomTemplate(r, gallerytest.Model())}}
 	if err := g2.EnrollBatch(ctx, batch); err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ type Cost struct {
 
 // DetectorCopyBytes bounds what the detector allocates per image beyond the
 // decoded image: grey copies (plain, mirrored, rotated) of at most 1024 px
-// per side, and the aligned crops. A deliberate over-estimate: decoding and
-// detecting a 1.5 MP phone photo allocates 6 MB in all (see
-// server/HOSTILE.md for the measurements of the estimate).
+// per side, and the aligned crops. A deliberate over-estimate:
+// server/HOSTILE.md records what decoding and detecting real photos
+// allocates against it.
 const DetectorCopyBytes = 16 << 20
 
 // Estimate reads the header of a JPEG or PNG image and returns what decoding

@@ -207,126 +207,152 @@ func (l *lowering) op(i int) error {
 	if ok, err := l.pattern(i); ok || err != nil {
 		return err
 	}
-	o := op.Options
-	out := op.Outputs[0]
 	switch op.Builtin {
 	case OpConv2D, OpDepthwiseConv2D:
 		return l.conv(op)
 	case OpFullyConnected:
 		return l.dense(op)
 	case OpMaxPool2D, OpAveragePool2D:
-		v, s, err := l.input(op, 0)
-		if err != nil {
-			return err
-		}
-		if o.FilterH <= 0 || o.FilterW <= 0 || o.StrideH <= 0 || o.StrideW <= 0 {
-			return fmt.Errorf("pool options %+v", o)
-		}
-		oh, pt, pb, err := pads(s.H, o.FilterH, o.StrideH, o.Padding)
-		if err != nil {
-			return err
-		}
-		ow, pl, pr, err := pads(s.W, o.FilterW, o.StrideW, o.Padding)
-		if err != nil {
-			return err
-		}
-		act, err := fusedAct(o.Activation)
-		if err != nil {
-			return err
-		}
-		n := nn.Node{Op: nn.MaxPool, Name: l.sg.Tensors[out].Name, Inputs: []int{v}, Kernel: [2]int{o.FilterH, o.FilterW},
-			Stride: [2]int{o.StrideH, o.StrideW}, Pad: [4]int{pt, pl, pb, pr}, Act: act}
-		if op.Builtin == OpAveragePool2D {
-			n.Op = nn.AvgPool
-		}
-		os := nn.Shape{C: s.C, H: oh, W: ow}
-		if err := l.checkOut(out, os); err != nil {
-			return err
-		}
-		l.add(n, os, out)
-		return nil
+		return l.pool(op)
 	case OpAdd, OpMul:
-		a, sa, err := l.input(op, 0)
-		if err != nil {
-			return err
-		}
-		b, sb, err := l.input(op, 1)
-		if err != nil {
-			return err
-		}
-		if op.Builtin == OpMul && sa.H*sa.W == 1 && sb.H*sb.W > 1 {
-			a, b, sa, sb = b, a, sb, sa // the channel scale goes second
-		}
-		if sa != sb && !(op.Builtin == OpMul && sb == nn.Shape{C: sa.C, H: 1, W: 1}) {
-			return fmt.Errorf("broadcast %v and %v unsupported", sa, sb)
-		}
-		act, err := fusedAct(o.Activation)
-		if err != nil {
-			return err
-		}
-		n := nn.Node{Op: nn.Add, Name: l.sg.Tensors[out].Name, Inputs: []int{a, b}, Act: act}
-		if op.Builtin == OpMul {
-			n.Op = nn.Mul
-		}
-		if err := l.checkOut(out, sa); err != nil {
-			return err
-		}
-		l.add(n, sa, out)
-		return nil
+		return l.binary(op)
 	case OpRelu, OpRelu6, OpLogistic, OpPRelu, OpSoftmax, OpL2Normalization:
-		v, s, err := l.input(op, 0)
-		if err != nil {
-			return err
-		}
-		n := nn.Node{Op: nn.Activate, Name: l.sg.Tensors[out].Name, Inputs: []int{v}}
-		switch op.Builtin {
-		case OpRelu:
-			n.Act = nn.ReLU
-		case OpRelu6:
-			n.Act = nn.ReLU6
-		case OpLogistic:
-			n.Act = nn.Sigmoid
-		case OpPRelu:
-			if len(op.Inputs) != 2 {
-				return errors.New("PRELU needs 2 inputs")
-			}
-			a, err := l.constData(op.Inputs[1])
-			if err != nil {
-				return err
-			}
-			n.Act, n.Slope = nn.PReLU, a
-		case OpSoftmax:
-			if o.Beta != 1 {
-				return fmt.Errorf("softmax beta %v", o.Beta)
-			}
-			n.Op = nn.Softmax
-		case OpL2Normalization:
-			n.Op = nn.L2Normalize
-		}
-		if (n.Op == nn.Softmax || n.Op == nn.L2Normalize) && s.H*s.W != 1 {
-			return fmt.Errorf("%v over a %v value (only over channels of a 1x1 value)", op.Builtin, s)
-		}
-		if err := l.checkOut(out, s); err != nil {
-			return err
-		}
-		l.add(n, s, out)
-		return nil
+		return l.activation(op)
 	case OpReshape:
-		v, s, err := l.input(op, 0)
-		if err != nil {
-			return err
-		}
-		sh := l.sg.Tensors[out].Shape
-		flat := len(sh) == 2 && sh[1] == s.Len()
-		if !flat && l.checkOut(out, s) != nil {
-			return fmt.Errorf("reshape %v to %v unsupported", s, sh)
-		}
-		// A flatten keeps the value (and its C x H x W shape): a following
-		// FULLY_CONNECTED reorders its weights for it.
-		l.val[out] = v
-		return nil
+		return l.reshape(op)
 	}
 	return errors.New("operator unsupported")
+}
+
+// pool lowers MAX_POOL_2D and AVERAGE_POOL_2D.
+func (l *lowering) pool(op *Operator) error {
+	o := op.Options
+	out := op.Outputs[0]
+	v, s, err := l.input(op, 0)
+	if err != nil {
+		return err
+	}
+	if o.FilterH <= 0 || o.FilterW <= 0 || o.StrideH <= 0 || o.StrideW <= 0 {
+		return fmt.Errorf("pool options %+v", o)
+	}
+	oh, pt, pb, err := pads(s.H, o.FilterH, o.StrideH, o.Padding)
+	if err != nil {
+		return err
+	}
+	ow, pl, pr, err := pads(s.W, o.FilterW, o.StrideW, o.Padding)
+	if err != nil {
+		return err
+	}
+	act, err := fusedAct(o.Activation)
+	if err != nil {
+		return err
+	}
+	n := nn.Node{Op: nn.MaxPool, Name: l.sg.Tensors[out].Name, Inputs: []int{v}, Kernel: [2]int{o.FilterH, o.FilterW},
+		Stride: [2]int{o.StrideH, o.StrideW}, Pad: [4]int{pt, pl, pb, pr}, Act: act}
+	if op.Builtin == OpAveragePool2D {
+		n.Op = nn.AvgPool
+	}
+	os := nn.Shape{C: s.C, H: oh, W: ow}
+	if err := l.checkOut(out, os); err != nil {
+		return err
+	}
+	l.add(n, os, out)
+	return nil
+}
+
+// binary lowers ADD and MUL (same shapes, or MUL by a per-channel scale).
+func (l *lowering) binary(op *Operator) error {
+	o := op.Options
+	out := op.Outputs[0]
+	a, sa, err := l.input(op, 0)
+	if err != nil {
+		return err
+	}
+	b, sb, err := l.input(op, 1)
+	if err != nil {
+		return err
+	}
+	if op.Builtin == OpMul && sa.H*sa.W == 1 && sb.H*sb.W > 1 {
+		a, b, sa, sb = b, a, sb, sa // the channel scale goes second
+	}
+	if sa != sb && !(op.Builtin == OpMul && sb == nn.Shape{C: sa.C, H: 1, W: 1}) {
+		return fmt.Errorf("broadcast %v and %v unsupported", sa, sb)
+	}
+	act, err := fusedAct(o.Activation)
+	if err != nil {
+		return err
+	}
+	n := nn.Node{Op: nn.Add, Name: l.sg.Tensors[out].Name, Inputs: []int{a, b}, Act: act}
+	if op.Builtin == OpMul {
+		n.Op = nn.Mul
+	}
+	if err := l.checkOut(out, sa); err != nil {
+		return err
+	}
+	l.add(n, sa, out)
+	return nil
+}
+
+// activation lowers the element-wise and per-channel activations,
+// SOFTMAX and L2_NORMALIZATION.
+func (l *lowering) activation(op *Operator) error {
+	o := op.Options
+	out := op.Outputs[0]
+	v, s, err := l.input(op, 0)
+	if err != nil {
+		return err
+	}
+	n := nn.Node{Op: nn.Activate, Name: l.sg.Tensors[out].Name, Inputs: []int{v}}
+	switch op.Builtin {
+	case OpRelu:
+		n.Act = nn.ReLU
+	case OpRelu6:
+		n.Act = nn.ReLU6
+	case OpLogistic:
+		n.Act = nn.Sigmoid
+	case OpPRelu:
+		if len(op.Inputs) != 2 {
+			return errors.New("PRELU needs 2 inputs")
+		}
+		a, err := l.constData(op.Inputs[1])
+		if err != nil {
+			return err
+		}
+		n.Act, n.Slope = nn.PReLU, a
+	case OpSoftmax:
+		if o.Beta != 1 {
+			return fmt.Errorf("softmax beta %v", o.Beta)
+		}
+		n.Op = nn.Softmax
+	case OpL2Normalization:
+		n.Op = nn.L2Normalize
+	}
+	if (n.Op == nn.Softmax || n.Op == nn.L2Normalize) && s.H*s.W != 1 {
+		return fmt.Errorf("%v over a %v value (only over channels of a 1x1 value)", op.Builtin, s)
+	}
+	if err := l.checkOut(out, s); err != nil {
+		return err
+	}
+	l.add(n, s, out)
+	return nil
+}
+
+// reshape lowers RESHAPE: only a flatten, or a reshape to the same shape.
+func (l *lowering) reshape(op *Operator) error {
+	out := op.Outputs[0]
+	v, s, err := l.input(op, 0)
+	if err != nil {
+		return err
+	}
+	sh := l.sg.Tensors[out].Shape
+	flat := len(sh) == 2 && sh[1] == s.Len()
+	if !flat && l.checkOut(out, s) != nil {
+		return fmt.Errorf("reshape %v to %v unsupported", s, sh)
+	}
+	// A flatten keeps the value (and its C x H x W shape): a following
+	// FULLY_CONNECTED reorders its weights for it.
+	l.val[out] = v
+	return nil
 }
 
 func (l *lowering) conv(op *Operator) error {

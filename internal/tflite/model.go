@@ -227,8 +227,34 @@ func Parse(data []byte) (m *Model, err error) {
 	if m.Description, err = f.stringField(mt, 3, "model.description"); err != nil {
 		return nil, err
 	}
-	// operator_codes
-	_, err = f.tables(mt, 1, "operator_codes", func(k int, t table) error {
+	if m.OperatorCodes, err = parseOperatorCodes(f, mt); err != nil {
+		return nil, err
+	}
+	if m.Buffers, err = parseBuffers(f, mt, data); err != nil {
+		return nil, err
+	}
+	// subgraphs
+	n, err := f.tables(mt, 2, "subgraphs", func(k int, t table) error {
+		sg, err := parseSubgraph(f, t, m)
+		if err != nil {
+			return fmt.Errorf("subgraph %d: %w", k, err)
+		}
+		m.Subgraphs = append(m.Subgraphs, sg)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: no subgraphs", ErrFormat)
+	}
+	return m, nil
+}
+
+// parseOperatorCodes reads the model's operator_codes vector.
+func parseOperatorCodes(f *fb, mt table) ([]OperatorCode, error) {
+	var codes []OperatorCode
+	_, err := f.tables(mt, 1, "operator_codes", func(k int, t table) error {
 		dep, err := f.fieldU8(t, 0, 0)
 		if err != nil {
 			return err
@@ -251,14 +277,17 @@ func Parse(data []byte) (m *Model, err error) {
 		if Builtin(bc) > code {
 			code = Builtin(bc)
 		}
-		m.OperatorCodes = append(m.OperatorCodes, OperatorCode{Builtin: code, Custom: custom, Version: int(ver)})
+		codes = append(codes, OperatorCode{Builtin: code, Custom: custom, Version: int(ver)})
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	// buffers
-	_, err = f.tables(mt, 4, "buffers", func(k int, t table) error {
+	return codes, err
+}
+
+// parseBuffers reads the model's buffers vector; a buffer stored outside
+// the flatbuffer (offset/size) is sliced from data.
+func parseBuffers(f *fb, mt table, data []byte) ([][]byte, error) {
+	var buffers [][]byte
+	_, err := f.tables(mt, 4, "buffers", func(k int, t table) error {
 		d, err := f.bytesField(t, 0, "buffer.data")
 		if err != nil {
 			return err
@@ -280,28 +309,10 @@ func Parse(data []byte) (m *Model, err error) {
 				d = data[off : off+size : off+size]
 			}
 		}
-		m.Buffers = append(m.Buffers, d)
+		buffers = append(buffers, d)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	// subgraphs
-	n, err := f.tables(mt, 2, "subgraphs", func(k int, t table) error {
-		sg, err := parseSubgraph(f, t, m)
-		if err != nil {
-			return fmt.Errorf("subgraph %d: %w", k, err)
-		}
-		m.Subgraphs = append(m.Subgraphs, sg)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%w: no subgraphs", ErrFormat)
-	}
-	return m, nil
+	return buffers, err
 }
 
 func parseSubgraph(f *fb, t table, m *Model) (Subgraph, error) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/bench/internal/calfit"
 	"github.com/facematch/facematch/bench/internal/eval"
 	"github.com/facematch/facematch/compare"
 )
@@ -88,7 +90,7 @@ func shippedScores(s *labelled, n *compare.Normalizer) *scored {
 // meets its FAR goal (LFW 0.1 %, others 1 %) if LFW then still accepts
 // calibrationGAR of its genuine pairs, else at the score where LFW accepts
 // exactly that share (the goal is out of reach: the FAR per set is what the
-// tables report). The slope is compare.FitAnchored's maximum-likelihood fit
+// tables report). The slope is calfit.FitAnchored's maximum-likelihood fit
 // on the pairs of all sets where both faces were found.
 func fitCalibration(sc map[string]*scored, names []string) (compare.Calibration, float64, bool, error) {
 	goal := goalThreshold(sc)
@@ -107,7 +109,7 @@ func fitCalibration(sc map[string]*scored, names []string) (compare.Calibration,
 			}
 		}
 	}
-	c, err := compare.FitAnchored(cos, same, anchor, compare.LowestAccepted(compare.DefaultThreshold))
+	c, err := calfit.FitAnchored(cos, same, anchor, compare.LowestAccepted(facematch.DefaultThreshold))
 	return c, goal, reached, err
 }
 
@@ -141,7 +143,7 @@ func fitAndWrite(sets []*labelled, names []string, drop int, out string, specs [
 	fmt.Fprintf(w, "wrote %s\n  normalisation: %s\n  calibration: A=%v B=%v; %s\n", out, m.Source.Normalization, cal.A, cal.B, m.Source.Calibration)
 	fmt.Fprintln(w, "\n| threshold | score ≥ |"+tableHead(names))
 	fmt.Fprintln(w, "|---|---|"+strings.Repeat("---|---|", len(names)))
-	for _, t := range eval.CalibrationThresholds {
+	for _, t := range eval.CalibrationThresholds() {
 		fmt.Fprintf(w, "| %.2f | %.4f |", t, cal.Cosine(100*t))
 		for _, name := range names {
 			s := sc[name]

@@ -1,6 +1,6 @@
 // Command calibrate refits, from per-image embeddings of several
 // identity-labelled sets, the score normalisation bundled in
-// weights/calibration.json and the calibration compare.Default, and measures
+// weights/calibration.json and the calibration compare.DefaultCalibration(), and measures
 // every normalisation variant on every set with identities held out.
 //
 // Produce the embeddings with the accuracy tool (one file per pair list),

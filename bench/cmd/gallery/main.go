@@ -51,10 +51,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/bench/internal/dataset"
+	"github.com/facematch/facematch/compare"
 	"github.com/facematch/facematch/gallery"
 	"github.com/facematch/facematch/gallery/gallerytest"
 	"github.com/facematch/facematch/gallery/pgvector"
-	"github.com/facematch/facematch/internal/sharedtest"
 )
 
 func main() {
@@ -110,11 +111,9 @@ func runIdentify(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *data == "" {
-		root := sharedtest.Find()
-		if root == "" {
+		if *data = dataset.Dir("lfw"); *data == "" {
 			return errors.New("--data not given and ../shared not found")
 		}
-		*data = filepath.Join(root, "datasets", "lfw")
 	}
 	people, err := listPeople(*data, *maxPeople)
 	if err != nil {
@@ -140,10 +139,46 @@ func runIdentify(args []string, stdout io.Writer) error {
 		}
 	}
 	g := gallery.NewMemory(m.ModelID(), nil)
-	type probe struct {
-		path, person string
-		mated        bool
+	probes, err := enrollFirstImages(g, people, tmpl, &rep)
+	if err != nil {
+		return err
 	}
+	searchStart := time.Now()
+	outs, err := searchProbes(g, probes, tmpl)
+	if err != nil {
+		return err
+	}
+	searchTime := time.Since(searchStart)
+	if err := rep.summarise(outs, m.Calibration()); err != nil {
+		return err
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	rep.SearchMillisAvg = searchTime.Seconds() * 1000 / float64(len(probes))
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	rep.print(stdout)
+	return nil
+}
+
+// probe is one search of the identification run: an image of person,
+// enrolled (mated) or not.
+type probe struct {
+	path, person string
+	mated        bool
+}
+
+// outcome is what a probe's search returned.
+type outcome struct {
+	top    float64 // best similarity, -2 without a candidate
+	mateAt int     // rank of the mate (1-based), 0 = not in the top 5
+	mated  bool
+}
+
+// enrollFirstImages enrolls the first image with a face of every person
+// with at least two images; their other images are mated probes, the
+// single images of the other people non-mated ones.
+func enrollFirstImages(g gallery.Gallery, people []person, tmpl map[string]*facematch.Template, rep *identifyReport) ([]probe, error) {
 	var probes []probe
 	for _, p := range people {
 		if len(p.images) == 1 {
@@ -154,7 +189,7 @@ func runIdentify(args []string, stdout io.Writer) error {
 		for _, img := range p.images {
 			if !enrolled && tmpl[img] != nil {
 				if err := g.Enroll(context.Background(), p.name, tmpl[img]); err != nil {
-					return err
+					return nil, err
 				}
 				enrolled = true
 				continue
@@ -167,14 +202,13 @@ func runIdentify(args []string, stdout io.Writer) error {
 			rep.GalleryNoFace++
 		}
 	}
-	// Top candidates of each probe; no face = no candidate.
-	type outcome struct {
-		top    float64 // best similarity, -Inf without a candidate
-		mateAt int     // rank of the mate (1-based), 0 = not in the top 5
-		mated  bool
-	}
+	return probes, nil
+}
+
+// searchProbes returns the top candidates of each probe; no face = no
+// candidate.
+func searchProbes(g gallery.Gallery, probes []probe, tmpl map[string]*facematch.Template) ([]outcome, error) {
 	outs := make([]outcome, len(probes))
-	searchStart := time.Now()
 	for i, pr := range probes {
 		outs[i] = outcome{top: -2, mated: pr.mated}
 		t := tmpl[pr.path]
@@ -183,7 +217,7 @@ func runIdentify(args []string, stdout io.Writer) error {
 		}
 		ms, err := g.Search(context.Background(), t, &gallery.SearchOptions{K: 5})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(ms) > 0 {
 			outs[i].top = ms[0].Similarity
@@ -195,7 +229,12 @@ func runIdentify(args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	searchTime := time.Since(searchStart)
+	return outs, nil
+}
+
+// summarise fills the rank rates and the operating points of rep from the
+// probes' outcomes.
+func (rep *identifyReport) summarise(outs []outcome, cal compare.Calibration) error {
 	var nonMatedTop []float64
 	for _, o := range outs {
 		if o.mated {
@@ -229,7 +268,6 @@ func runIdentify(args []string, stdout io.Writer) error {
 		}
 		return float64(fp) / float64(rep.NonMatedProbes), float64(fn) / float64(rep.MatedProbes)
 	}
-	cal := m.Calibration()
 	for _, target := range []float64{1e-2, 1e-3} {
 		// The lowest threshold with FPIR <= target: just above the
 		// (allowed+1)-th highest non-mated top score.
@@ -246,11 +284,10 @@ func runIdentify(args []string, stdout io.Writer) error {
 		fpir, fnir := rates(cos)
 		rep.Operating = append(rep.Operating, opRow{fmt.Sprintf("threshold %.2f", th), cos, th * 100, fpir, fnir})
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	rep.SearchMillisAvg = searchTime.Seconds() * 1000 / float64(len(probes))
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(rep)
-	}
+	return nil
+}
+
+func (rep *identifyReport) print(stdout io.Writer) {
 	fmt.Fprintf(stdout, "gallery          %d people (one image each; %d people with >= 2 images had no usable face)\n", rep.People, rep.GalleryNoFace)
 	fmt.Fprintf(stdout, "probes           %d mated, %d non-mated (%d images without a face: misses / rejections)\n", rep.MatedProbes, rep.NonMatedProbes, rep.NoFace)
 	fmt.Fprintf(stdout, "rank-1           %.2f%%   rank-5 %.2f%%\n", 100*rep.Rank1, 100*rep.Rank5)
@@ -259,7 +296,6 @@ func runIdentify(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%-18s   %.4f   %6.2f%%      %.4f    %.4f\n", o.Label, o.Cosine, o.Percentage, o.FPIR, o.FNIR)
 	}
 	fmt.Fprintf(stdout, "time             %.1f s (search %.3f ms per probe)\n", rep.Seconds, rep.SearchMillisAvg)
-	return nil
 }
 
 func nextUp(x float64) float64 { return x + 1e-12 }
@@ -457,7 +493,7 @@ func runSpeed(args []string, stdout io.Writer) error {
 			r.Backend, r.Size, r.EfSearch, r.MedianMillis, r.CPUMillis, r.P95Millis, r.RecallAt10, r.BytesPerMio/1e6, r.LoadSeconds)
 	}
 	ctx := context.Background()
-	model := gallerytest.Model
+	model := gallerytest.Model()
 	maxSize := slices.Max(append(slices.Clone(sizes), pgSizes...))
 	r := rand.New(rand.NewPCG(42, 1))
 	all := make([]gallery.Entry, maxSize)
@@ -470,41 +506,12 @@ func runSpeed(args []string, stdout io.Writer) error {
 	}
 	exact := map[int][][]string{} // size → query → top-10 ids
 	for _, n := range sizes {
-		all := all[:n]
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		start := time.Now()
-		g := gallery.NewMemory(model, nil)
-		if err := g.EnrollBatch(ctx, all); err != nil {
+		row, tops, err := measureEmbedded(ctx, model, all[:n], qs)
+		if err != nil {
 			return err
 		}
-		load := time.Since(start)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		row := speedRow{Backend: "embedded", Size: n, RecallAt10: 1, LoadSeconds: load.Seconds(),
-			BytesPerMio: float64(after.HeapAlloc-before.HeapAlloc) / float64(n) * 1e6}
-		var lat, cpu []time.Duration
-		var tops [][]string
-		runtime.LockOSThread()
-		for _, q := range qs {
-			t0, c0 := time.Now(), threadCPU()
-			ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-			lat = append(lat, time.Since(t0))
-			cpu = append(cpu, threadCPU()-c0)
-			if err != nil {
-				return err
-			}
-			tops = append(tops, ids(ms))
-		}
-		runtime.UnlockOSThread()
 		exact[n] = tops
-		row.MedianMillis, row.P95Millis = quantiles(lat)
-		row.CPUMillis, _ = quantiles(cpu)
 		report(row)
-		g.Close()
-		runtime.GC()
-		debug.FreeOSMemory()
 	}
 	if *dsn == "" {
 		fmt.Fprintln(os.Stderr, "no --postgres DSN: pgvector not measured")
@@ -514,18 +521,9 @@ func runSpeed(args []string, stdout io.Writer) error {
 		all := all[:n]
 		tops := exact[n]
 		if tops == nil { // exact reference for this size
-			g := gallery.NewMemory(model, nil)
-			if err := g.EnrollBatch(ctx, all); err != nil {
+			if tops, err = exactTops(ctx, model, all, qs); err != nil {
 				return err
 			}
-			for _, q := range qs {
-				ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-				if err != nil {
-					return err
-				}
-				tops = append(tops, ids(ms))
-			}
-			g.Close()
 		}
 		schema := fmt.Sprintf("facematch_bench_%d", time.Now().UnixNano())
 		row, err := measurePG(ctx, *dsn, schema, all, qs, tops, efs, report)
@@ -537,6 +535,66 @@ func runSpeed(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// measureEmbedded loads entries into an in-memory embedded gallery and
+// times the queries' top-10 searches on one locked thread. It returns the
+// row and each query's top-10 ids (the exact reference for pgvector).
+func measureEmbedded(ctx context.Context, model facematch.ModelID, entries []gallery.Entry, qs []*facematch.Template) (speedRow, [][]string, error) {
+	n := len(entries)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	g := gallery.NewMemory(model, nil)
+	defer func() {
+		g.Close()
+		runtime.GC()
+		debug.FreeOSMemory()
+	}()
+	if err := g.EnrollBatch(ctx, entries); err != nil {
+		return speedRow{}, nil, err
+	}
+	load := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	row := speedRow{Backend: "embedded", Size: n, RecallAt10: 1, LoadSeconds: load.Seconds(),
+		BytesPerMio: float64(after.HeapAlloc-before.HeapAlloc) / float64(n) * 1e6}
+	var lat, cpu []time.Duration
+	var tops [][]string
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, q := range qs {
+		t0, c0 := time.Now(), threadCPU()
+		ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
+		lat = append(lat, time.Since(t0))
+		cpu = append(cpu, threadCPU()-c0)
+		if err != nil {
+			return speedRow{}, nil, err
+		}
+		tops = append(tops, ids(ms))
+	}
+	row.MedianMillis, row.P95Millis = quantiles(lat)
+	row.CPUMillis, _ = quantiles(cpu)
+	return row, tops, nil
+}
+
+// exactTops returns each query's exact top-10 ids over entries.
+func exactTops(ctx context.Context, model facematch.ModelID, entries []gallery.Entry, qs []*facematch.Template) ([][]string, error) {
+	g := gallery.NewMemory(model, nil)
+	defer g.Close()
+	if err := g.EnrollBatch(ctx, entries); err != nil {
+		return nil, err
+	}
+	var tops [][]string
+	for _, q := range qs {
+		ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
+		if err != nil {
+			return nil, err
+		}
+		tops = append(tops, ids(ms))
+	}
+	return tops, nil
+}
+
 func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs []*facematch.Template, exact [][]string, efs []int, report func(speedRow)) (speedRow, error) {
 	defer func() {
 		if conn, err := pgx.Connect(ctx, dsn); err == nil {
@@ -544,7 +602,7 @@ func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs 
 			conn.Close(ctx)
 		}
 	}()
-	g, err := pgvector.Open(ctx, dsn, gallerytest.Model, &pgvector.Options{Schema: schema})
+	g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &pgvector.Options{Schema: schema})
 	if err != nil {
 		return speedRow{}, err
 	}
@@ -562,14 +620,14 @@ func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs 
 		return speedRow{}, err
 	}
 	var bytes int64
-	err = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", pgx.Identifier{schema, "facematch_gallery_" + gallerytest.Model.String()}.Sanitize()).Scan(&bytes)
+	err = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", pgx.Identifier{schema, "facematch_gallery_" + gallerytest.Model().String()}.Sanitize()).Scan(&bytes)
 	conn.Close(ctx)
 	if err != nil {
 		return speedRow{}, err
 	}
 	var last speedRow
 	for _, ef := range efs {
-		g, err := pgvector.Open(ctx, dsn, gallerytest.Model, &pgvector.Options{Schema: schema, EfSearch: ef})
+		g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &pgvector.Options{Schema: schema, EfSearch: ef})
 		if err != nil {
 			return speedRow{}, err
 		}

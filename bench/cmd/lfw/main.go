@@ -40,7 +40,7 @@
 // 10th; mean ± population std), ROC AUC, TAR at FAR 1e-2 and 1e-3, the number
 // of images where no face was found (their pairs score cosine -1 — never a
 // match — and are never dropped), and FAR/FRR at the thresholds 0.70, 0.80,
-// 0.90 and 0.95 on the calibrated percentage of compare.Default, rounded and
+// 0.90 and 0.95 on the calibrated percentage of compare.DefaultCalibration(), rounded and
 // decided as Compare decides (compare.Meets).
 //
 // An image the pipeline refuses (a BMP named .jpg, a truncated file…) is a
@@ -54,12 +54,12 @@
 // <report>}, and the text form ends with the FAR/FRR of every list side by
 // side at each threshold: how far the threshold's meaning varies.
 //
-// The per-pair scores (--scores) are what compare.Fit refits the calibration
+// The per-pair scores (--scores) are what calfit.Fit refits the calibration
 // from (leave out the rows with no_face != 0: their -1 is a verdict, not a
 // similarity). Exit status: 0 on success, 2 on error.
 //
-// Measured on LFW (6000 pairs, 7701 images, flip TTA, 2 shared cores): see
-// the package bench documentation and the README for the current figures.
+// The dated figures, with the commands that made them, are in BENCHMARKS.md
+// (accuracy history) and compare/CALIBRATION.md (per-set rates).
 package main
 
 import (
@@ -75,11 +75,11 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/facematch/facematch/bench/internal/dataset"
 	"github.com/facematch/facematch/bench/internal/eval"
 	"github.com/facematch/facematch/bench/internal/pipeline"
 	"github.com/facematch/facematch/bench/internal/runner"
 	"github.com/facematch/facematch/compare"
-	"github.com/facematch/facematch/internal/sharedtest"
 )
 
 func main() {
@@ -210,7 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
-		rep, err := runner.Evaluate(scores, compare.Default)
+		rep, err := runner.Evaluate(scores, compare.DefaultCalibration())
 		if err != nil {
 			return fmt.Errorf("%s: %w", lr.Pairs, err)
 		}
@@ -238,7 +238,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, l := range lists {
 		names = append(names, l.Name)
 	}
-	pooled, err := runner.Evaluate(runner.Pool(all, names), compare.Default)
+	pooled, err := runner.Evaluate(runner.Pool(all, names), compare.DefaultCalibration())
 	if err != nil {
 		return fmt.Errorf("pooled lists: %w", err)
 	}
@@ -269,11 +269,9 @@ func (c *config) runList(ctx context.Context, i int, lr *listReport, stderr io.W
 	case i < len(c.data):
 		data = c.data[i]
 	default:
-		sh := sharedtest.Find()
-		if sh == "" {
+		if data = dataset.Dir("lfw"); data == "" {
 			return nil, "", fmt.Errorf("--data is required (no ../shared beside the module)")
 		}
-		data = filepath.Join(sh, "datasets", "lfw")
 	}
 	pairsFile := filepath.Join(data, "pairs.txt")
 	if i < len(c.pairs) {
@@ -324,7 +322,7 @@ func (c *config) plot(rep *runner.Report, desc string) error {
 		if err != nil {
 			return err
 		}
-		orep, err := runner.Evaluate(o, compare.Default)
+		orep, err := runner.Evaluate(o, compare.DefaultCalibration())
 		if err != nil {
 			return err
 		}
@@ -342,7 +340,7 @@ func writeFARTable(w io.Writer, lists []listReport) error {
 		fmt.Fprintf(&b, "  %-22s", l.Name)
 	}
 	b.WriteString("\n")
-	for k, t := range eval.CalibrationThresholds {
+	for k, t := range eval.CalibrationThresholds() {
 		fmt.Fprintf(&b, "  %.2f     ", t)
 		for _, l := range lists {
 			r := l.Calibration[k]

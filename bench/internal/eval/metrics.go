@@ -266,9 +266,9 @@ type CalibrationRow struct {
 	Impostor     int     `json:"impostor"`
 }
 
-// CalibrationThresholds are the thresholds reported by default: the range
-// package compare accepts, [0.70, 0.95].
-var CalibrationThresholds = []float64{0.70, 0.80, 0.90, 0.95}
+// CalibrationThresholds returns the thresholds reported by default: the
+// KYC range facematch accepts, [0.70, 0.95], in steps of 0.10.
+func CalibrationThresholds() []float64 { return []float64{0.70, 0.80, 0.90, 0.95} }
 
 // Calibration maps every score through pct (score → percentage in [0, 100],
 // monotone) and returns FAR and FRR for each threshold.

@@ -232,13 +232,13 @@ func TestCalibration(t *testing.T) {
 	// Percentage = 100*score. Genuine 0.96 0.91 0.75 0.5, impostor 0.85 0.72 0.3 0.1.
 	scores := []float64{0.96, 0.91, 0.75, 0.5, 0.85, 0.72, 0.3, 0.1}
 	same := []bool{true, true, true, true, false, false, false, false}
-	rows, err := Calibration(scores, same, func(s float64) float64 { return 100 * s }, CalibrationThresholds)
+	rows, err := Calibration(scores, same, func(s float64) float64 { return 100 * s }, CalibrationThresholds())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []struct{ fa, fr int }{{2, 1}, {1, 2}, {0, 2}, {0, 3}}
 	for i, r := range rows {
-		if r.Threshold != CalibrationThresholds[i] || r.FalseAccepts != want[i].fa || r.FalseRejects != want[i].fr ||
+		if r.Threshold != CalibrationThresholds()[i] || r.FalseAccepts != want[i].fa || r.FalseRejects != want[i].fr ||
 			r.FAR != float64(want[i].fa)/4 || r.FRR != float64(want[i].fr)/4 || r.Genuine != 4 || r.Impostor != 4 {
 			t.Errorf("row %d = %+v, want %d false accepts, %d false rejects", i, r, want[i].fa, want[i].fr)
 		}

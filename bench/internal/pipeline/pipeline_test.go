@@ -186,11 +186,11 @@ func TestShippedPathEqualsCompare(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := compare.Cosine(vecs[i], vecs[j])
+			c := compare.Similarity(vecs[i], vecs[j])
 			if math.Float64bits(c) != math.Float64bits(res.Similarity) {
-				t.Errorf("%s / %s: bench cosine %v, Compare %v", imgs[i], imgs[j], c, res.Similarity)
+				t.Errorf("%s / %s: bench similarity %v, Compare %v", imgs[i], imgs[j], c, res.Similarity)
 			}
-			if p := compare.RoundPercentage(compare.Default.Percentage(c)); p != res.Percentage || compare.Meets(p, 0.70) != res.Match {
+			if p := compare.RoundPercentage(compare.DefaultCalibration().Percentage(c)); p != res.Percentage || compare.Meets(p, 0.70) != res.Match {
 				t.Errorf("%s / %s: bench %v%%, Compare %v%% (match %v)", imgs[i], imgs[j], p, res.Percentage, res.Match)
 			}
 		}

@@ -5,11 +5,12 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/facematch/facematch/bench/internal/eval"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/facematch/facematch/bench/internal/eval"
 )
 
 // rocXY turns ROC points into plot points on a log FAR axis: FAR 0 becomes

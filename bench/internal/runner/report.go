@@ -57,7 +57,7 @@ type Report struct {
 }
 
 // Evaluate computes the metrics of s. cal maps cosines to the calibrated
-// percentage for the calibration table (compare.Default in the LFW tool).
+// percentage for the calibration table (compare.DefaultCalibration() in the LFW tool).
 func Evaluate(s *Scores, cal compare.Calibration) (*Report, error) {
 	n := len(s.Pairs)
 	if n == 0 || len(s.Cosine) != n || len(s.NoFace) != n {
@@ -122,7 +122,7 @@ func Evaluate(s *Scores, cal compare.Calibration) (*Report, error) {
 	if r.TAR1e3, r.Threshold1e3, err = eval.TARAtFAR(s.Cosine, same, 1e-3); err != nil {
 		return nil, err
 	}
-	if r.Calibration, err = eval.Calibration(s.Cosine, same, cal.Percentage, eval.CalibrationThresholds); err != nil {
+	if r.Calibration, err = eval.Calibration(s.Cosine, same, cal.Percentage, eval.CalibrationThresholds()); err != nil {
 		return nil, err
 	}
 	if r.roc, err = eval.ROC(s.Cosine, same); err != nil {

@@ -186,7 +186,7 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("pair with the failed image: no_face %v cosine %v", s.NoFace[i], s.Cosine[i])
 		}
 	}
-	r, err := Evaluate(s, compare.Default)
+	r, err := Evaluate(s, compare.DefaultCalibration())
 	if err != nil || r.Failed != 1 || r.NoFace != 1 || r.NoFacePairs != 2 {
 		t.Fatalf("report: err %v failed %d no_face %d no_face_pairs %d, want 1, 1, 2", err, r.Failed, r.NoFace, r.NoFacePairs)
 	}
@@ -199,7 +199,7 @@ func TestRunErrors(t *testing.T) {
 	if _, err := Run(ctx, pairs, fakeEmbed(embs, nil), &Options{Similarity: compare.Cosine}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if _, err := Evaluate(&Scores{}, compare.Default); !errors.Is(err, eval.ErrInput) {
+	if _, err := Evaluate(&Scores{}, compare.DefaultCalibration()); !errors.Is(err, eval.ErrInput) {
 		t.Fatalf("Evaluate(empty) err = %v", err)
 	}
 }

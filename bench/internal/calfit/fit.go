@@ -1,4 +1,4 @@
-package compare
+package calfit
 
 import (
 	"errors"
@@ -7,13 +7,15 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/facematch/facematch/compare"
 )
 
 // ErrFitData is returned (wrapped, with detail) by Fit, FitAnchored,
 // CosineAtFAR and Rates when the scores are unusable: lengths differ, a
 // cosine is not finite, or one of the two classes (genuine / impostor) is
 // empty.
-var ErrFitData = errors.New("compare: unusable calibration data")
+var ErrFitData = errors.New("calfit: unusable calibration data")
 
 // Fit fits a Calibration to labelled pair scores by logistic regression
 // (Platt scaling): cos[i] is the cosine similarity of pair i and same[i]
@@ -26,9 +28,9 @@ var ErrFitData = errors.New("compare: unusable calibration data")
 // pairs are equally likely; to place a chosen percentage at a chosen
 // operating point instead (the default threshold at FAR 0.1 %), use
 // FitAnchored.
-func Fit(cos []float64, same []bool) (Calibration, error) {
+func Fit(cos []float64, same []bool) (compare.Calibration, error) {
 	if err := checkData(cos, same); err != nil {
-		return Calibration{}, err
+		return compare.Calibration{}, err
 	}
 	tPos, tNeg := plattTargets(same)
 	f := func(x []float64) float64 { return nll(cos, same, x[0], x[1], tPos, tNeg, nil) }
@@ -43,9 +45,9 @@ func Fit(cos []float64, same []bool) (Calibration, error) {
 	b0 := -a0 * (mPos + mNeg) / 2
 	x, err := minimize(f, g, []float64{a0, b0})
 	if err != nil {
-		return Calibration{}, err
+		return compare.Calibration{}, err
 	}
-	return Calibration{A: x[0], B: x[1]}, nil
+	return compare.Calibration{A: x[0], B: x[1]}, nil
 }
 
 // FitAnchored fits the slope of a logistic Calibration by maximum likelihood
@@ -54,12 +56,12 @@ func Fit(cos []float64, same []bool) (Calibration, error) {
 // with anchorCos = CosineAtFAR(cos, same, 0.001) and anchorPct = 70, which
 // makes the default threshold 0.70 accept 0.1 % of the impostor pairs it was
 // fitted on. anchorPct must be in (0, 100).
-func FitAnchored(cos []float64, same []bool, anchorCos, anchorPct float64) (Calibration, error) {
+func FitAnchored(cos []float64, same []bool, anchorCos, anchorPct float64) (compare.Calibration, error) {
 	if err := checkData(cos, same); err != nil {
-		return Calibration{}, err
+		return compare.Calibration{}, err
 	}
 	if !(anchorPct > 0 && anchorPct < 100) || math.IsNaN(anchorCos) || math.IsInf(anchorCos, 0) {
-		return Calibration{}, fmt.Errorf("%w: anchor (%g, %g%%) out of range", ErrFitData, anchorCos, anchorPct)
+		return compare.Calibration{}, fmt.Errorf("%w: anchor (%g, %g%%) out of range", ErrFitData, anchorCos, anchorPct)
 	}
 	l := logit(anchorPct / 100)
 	tPos, tNeg := plattTargets(same)
@@ -77,12 +79,12 @@ func FitAnchored(cos []float64, same []bool, anchorCos, anchorPct float64) (Cali
 	}
 	x, err := minimize(f, g, []float64{a0})
 	if err != nil {
-		return Calibration{}, err
+		return compare.Calibration{}, err
 	}
 	if x[0] <= 0 {
-		return Calibration{}, fmt.Errorf("%w: fitted slope %g is not positive (are the labels inverted?)", ErrFitData, x[0])
+		return compare.Calibration{}, fmt.Errorf("%w: fitted slope %g is not positive (are the labels inverted?)", ErrFitData, x[0])
 	}
-	return Calibration{A: x[0], B: l - x[0]*anchorCos}, nil
+	return compare.Calibration{A: x[0], B: l - x[0]*anchorCos}, nil
 }
 
 // CosineAtFAR returns a cosine threshold t such that at most a fraction far
@@ -129,13 +131,13 @@ func CosineAtFAR(cos []float64, same []bool, far float64) (float64, error) {
 // reaches the threshold) and the false-reject rate (genuine pairs below it),
 // with the decision rule of the facematch package: Meets, on the
 // percentage rounded to two decimals.
-func Rates(cos []float64, same []bool, c Calibration, threshold float64) (far, frr float64, err error) {
+func Rates(cos []float64, same []bool, c compare.Calibration, threshold float64) (far, frr float64, err error) {
 	if err := checkData(cos, same); err != nil {
 		return 0, 0, err
 	}
 	var nPos, nNeg, fa, fr int
 	for i, x := range cos {
-		match := Meets(c.Percentage(x), threshold)
+		match := compare.Meets(c.Percentage(x), threshold)
 		if same[i] {
 			nPos++
 			if !match {
@@ -244,12 +246,15 @@ func minimize(f func([]float64) float64, g func(grad, x []float64), x0 []float64
 	settings := &optimize.Settings{GradientThreshold: 1e-10, MajorIterations: 10000}
 	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})
 	if err != nil && (res == nil || res.Status == optimize.NotTerminated) {
-		return nil, fmt.Errorf("compare: calibration fit did not converge: %v", err)
+		return nil, fmt.Errorf("calfit: calibration fit did not converge: %v", err)
 	}
 	for _, v := range res.X {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("compare: calibration fit diverged (%v)", res.X)
+			return nil, fmt.Errorf("calfit: calibration fit diverged (%v)", res.X)
 		}
 	}
 	return res.X, nil
 }
+
+// logit is the inverse of the logistic function.
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }

@@ -1,5 +1,5 @@
 // Command fitcal fits the calibration constants of package compare
-// (compare.Default) on LFW pair scores and prints the FAR/FRR table of the
+// (compare.DefaultCalibration()) on LFW pair scores and prints the FAR/FRR table of the
 // documented thresholds.
 //
 // Produce the scores with the LFW benchmark on the shipped path (every
@@ -7,7 +7,7 @@
 // to choose and embed a face), then fit:
 //
 //	go run ./bench/cmd/lfw --scores /tmp/lfw-scores.tsv
-//	go run ./compare/internal/fitcal /tmp/lfw-scores.tsv
+//	go run ./bench/cmd/fitcal /tmp/lfw-scores.tsv
 //
 // fitcal refuses a scores file whose "# pipeline:" header does not name the
 // shipped path (a --pick center, --landmarks or --no-flip run), so the
@@ -18,11 +18,11 @@
 // path1 TAB path2 TAB same(0|1) TAB fold TAB cosine TAB no_face, where no_face
 // is 0 or the number of the pair's images in which no face was found.
 //
-// The slope is fitted by logistic regression (compare.FitAnchored) with the
+// The slope is fitted by logistic regression (calfit.FitAnchored) with the
 // curve pinned so that the default threshold, 70.00 % after rounding to two
 // decimals (69.995 %, the lowest percentage compare.Meets accepts at 0.70),
 // falls at the cosine where at most 0.1 % of the impostor pairs are
-// accepted (compare.CosineAtFAR(..., 0.001)). Pairs where no face was found in an
+// accepted (calfit.CosineAtFAR(..., 0.001)). Pairs where no face was found in an
 // image are left out of the fit (their cosine is a placeholder) but counted
 // in the table as the pipeline scores them (never a match).
 package main
@@ -36,6 +36,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/bench/internal/calfit"
 	"github.com/facematch/facematch/compare"
 )
 
@@ -43,7 +45,7 @@ func main() {
 	far := flag.Float64("far", 0.001, "false-accept rate the default threshold is anchored at")
 	anyPipeline := flag.Bool("any-pipeline", false, "accept scores not made on the shipped path (experiments only)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: go run ./compare/internal/fitcal [--far 0.001] [--any-pipeline] SCORES.tsv")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench/cmd/fitcal [--far 0.001] [--any-pipeline] SCORES.tsv")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -148,29 +150,29 @@ func fitAndReport(r io.Reader, w io.Writer, far float64, shippedOnly bool) (comp
 	}
 	// The anchor is taken on all pairs as scored: a no-face impostor pair
 	// (placeholder cosine) is never accepted, so it only adds to the count.
-	anchor, err := compare.CosineAtFAR(s.cos, s.same, far)
+	anchor, err := calfit.CosineAtFAR(s.cos, s.same, far)
 	if err != nil {
 		return compare.Calibration{}, nil, err
 	}
 	// Anchor the lowest percentage that rounds to 70.00 (Meets accepts it).
-	cal, err := compare.FitAnchored(s.fitCos, s.fitSame, anchor, compare.LowestAccepted(compare.DefaultThreshold))
+	cal, err := calfit.FitAnchored(s.fitCos, s.fitSame, anchor, compare.LowestAccepted(facematch.DefaultThreshold))
 	if err != nil {
 		return compare.Calibration{}, nil, err
 	}
-	platt, err := compare.Fit(s.fitCos, s.fitSame)
+	platt, err := calfit.Fit(s.fitCos, s.fitSame)
 	if err != nil {
 		return compare.Calibration{}, nil, err
 	}
 	fmt.Fprintf(w, "pairs %d (%d genuine, %d impostor), %d with no face in an image (left out of the fit)\n", len(s.cos), gen, imp, nf)
 	fmt.Fprintf(w, "pipeline: %s\n", s.pipeline)
-	fmt.Fprintf(w, "anchor: cosine %.4f accepts at most %.2g of impostor pairs → %.2f%% after rounding\n", anchor, far, 100*compare.DefaultThreshold)
+	fmt.Fprintf(w, "anchor: cosine %.4f accepts at most %.2g of impostor pairs → %.2f%% after rounding\n", anchor, far, 100*facematch.DefaultThreshold)
 	fmt.Fprintf(w, "plain Platt fit (reference): A=%.6g B=%.6g (50%% at cosine %.4f)\n\n", platt.A, platt.B, platt.Cosine(50))
 	fmt.Fprintf(w, "var Default = Calibration{\n\tA: %v,\n\tB: %v,\n}\n\n", cal.A, cal.B)
 	fmt.Fprintln(w, "| threshold | cosine ≥ | FAR (impostor pairs accepted) | FRR (genuine pairs rejected) |")
 	fmt.Fprintln(w, "|---|---|---|---|")
 	var rows []row
 	for _, th := range []float64{0.70, 0.80, 0.90, 0.95} {
-		fa, fr, err := compare.Rates(s.cos, s.same, cal, th)
+		fa, fr, err := calfit.Rates(s.cos, s.same, cal, th)
 		if err != nil {
 			return compare.Calibration{}, nil, err
 		}
