@@ -51,6 +51,19 @@ type Face struct {
 	// Angle is the in-plane rotation in degrees of the image copy the face
 	// was found on (0 for upright; see Options.Angles).
 	Angle float64
+	// Orientation is the quarter turn, in degrees clockwise (0, 90, 180 or
+	// 270), by which the face lies turned in the input: 90 means its top
+	// points to the right of the image. Turning the input back by
+	// Orientation degrees counter-clockwise makes the face upright (AWS
+	// Rekognition calls this OrientationCorrection). It is not 0 only when
+	// no face was found on the image as it is (see Options.NoQuarterTurns);
+	// Detect then tries 90, 270 and 180 in turn and reports the first that
+	// gives faces, so all faces of one result share it. Box and Landmarks
+	// are in the input's coordinates all the same, and the landmarks keep
+	// the face's own order (left eye as seen on the upright face), so
+	// package align turns the face upright by itself. Angle is in-plane
+	// on top of it.
+	Orientation int
 	// Mirrored says the face was found on the mirror image (see
 	// Options.NoMirror); box and landmarks are in the input's coordinates
 	// and order all the same.
@@ -124,6 +137,14 @@ type Options struct {
 	// was fitted on single views and pico's window is not placed
 	// symmetrically on a face.
 	MirrorLandmarks bool
+	// NoPadding disables the scan of windows crossing the image border
+	// (see pad.go), which runs when no face found upright scores
+	// MinExtraScore.
+	NoPadding bool
+	// NoQuarterTurns disables the retries on the image turned by 90, 270
+	// and 180 degrees when no face is found as it is (see
+	// Face.Orientation).
+	NoQuarterTurns bool
 	// NoMirror disables the retry on the mirror image, which runs when no
 	// face found upright scores MinExtraScore; faces found mirrored must
 	// score MinExtraScore.
@@ -292,61 +313,18 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
-	// With ONet, the upright scan keeps the weak windows too: those beside a
-	// found face are verified below.
-	uprightCut := d.opts.MinScore
-	if d.onet != nil {
-		uprightCut = min(uprightCut, fallbackScore)
-	}
-	upright := d.windows(&g, uprightCut)
-	faces = d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
-	// Retries unless an upright face is confident (scores at least
-	// MinExtraScore): first the mirror image (pico's cascade is not
-	// left-right symmetric, so it finds some faces only mirrored), then the
-	// rotations. Faces found by a retry replace weak upright ones.
-	confident := false
-	for _, f := range faces {
-		confident = confident || f.Score >= d.opts.MinExtraScore
-	}
-	if !confident && !d.opts.NoMirror {
-		mg, toSrc := g.mirrored()
-		if mf := d.detectGray(&mg, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
-			faces, confident = mf, true
-		}
-	}
-	for _, a := range d.angles {
-		if confident {
+	faces = d.detectTurned(img, g, 0, toInput)
+	// Quarter turns: a photo stored sideways or upside down (EXIF
+	// orientation stripped). The sideways turns come first: they are the
+	// common case of a phone upload.
+	for _, k := range quarterTurns {
+		if len(faces) > 0 || d.opts.NoQuarterTurns {
 			break
 		}
-		rg, toSrc := g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, a, d.opts.MinRotatedScore, d.opts.MinRotatedScore, false, toSrc, toInput); len(rf) > 0 {
-			faces = rf
-			break
-		}
+		tg, toG := g.turned(k)
+		faces = d.detectTurned(img, tg, 90*k, func(x, y float64) r2.Vec { return toInput(toG(x, y)) })
 	}
-	if d.onet != nil {
-		if len(faces) > 0 {
-			faces = d.refineAll(img, faces)
-			// Weak upright windows that ONet confirms join the faces found,
-			// whichever pass found those.
-			faces = append(faces, d.verifyExtra(img, faces, d.toFaces(&g, upright, 0, fallbackScore, fallbackScore, false, nil, toInput))...)
-		} else {
-			// Nothing scored the cut: let ONet judge the weak windows,
-			// upright and mirrored.
-			faces = d.verify(img, d.toFaces(&g, upright, 0, fallbackScore, fallbackScore, false, nil, toInput), d.opts.MinFaceProb)
-			if len(faces) == 0 && !d.opts.NoMirror {
-				mg, toSrc := g.mirrored()
-				faces = d.verify(img, d.detectGray(&mg, 0, fallbackScore, fallbackScore, true, toSrc, toInput), d.opts.MinFaceProb)
-			}
-			for _, a := range d.angles {
-				if len(faces) > 0 {
-					break
-				}
-				rg, toSrc := g.rotated(a * math.Pi / 180)
-				faces = d.verify(img, d.detectGray(&rg, a, fallbackScore, fallbackScore, false, toSrc, toInput), d.opts.MinFaceProb)
-			}
-		}
-	}
+	faces = dedupe(faces)
 	slices.SortStableFunc(faces, func(p, q Face) int {
 		if a, b := p.Box.Dx()*p.Box.Dy(), q.Box.Dx()*q.Box.Dy(); a != b {
 			return b - a
@@ -374,8 +352,8 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 //
 // The best face must score cut, the others extra. mirrored says g is the
 // mirror image, so the landmarks' left and right swap when mapped back.
-func (d *Detector) detectGray(g *grayImage, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
-	return d.toFaces(g, d.windows(g, cut), angle, cut, extra, mirrored, toSrc, toInput)
+func (d *Detector) detectGray(g *grayImage, lo int, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
+	return d.toFaces(g, d.windows(g, lo, cut), angle, cut, extra, mirrored, toSrc, toInput)
 }
 
 // toFaces is detectGray on the merged windows dets of g.
@@ -421,7 +399,8 @@ func (d *Detector) toFaces(g *grayImage, dets []pigo.Detection, angle float64, c
 		c := mapPt(float64(det.Col)-0.5, float64(det.Row)-0.5)
 		p0 := toInput(-0.5, -0.5)
 		p1 := toInput(half-0.5, half-0.5)
-		hs := ((p1.X - p0.X) + (p1.Y - p0.Y)) / 2
+		// (Absolute values: on a quarter-turned raster x maps to ±y.)
+		hs := (math.Abs(p1.X-p0.X) + math.Abs(p1.Y-p0.Y)) / 2
 		f.Box = image.Rect(
 			int(math.Round(c.X+0.5-hs)), int(math.Round(c.Y+0.5-hs)),
 			int(math.Round(c.X+0.5+hs)), int(math.Round(c.Y+0.5+hs)))
@@ -430,15 +409,37 @@ func (d *Detector) toFaces(g *grayImage, dets []pigo.Detection, angle float64, c
 	return faces
 }
 
-// windows scans g and returns the merged face windows scoring at least cut.
-func (d *Detector) windows(g *grayImage, cut float32) []pigo.Detection {
+// sizes returns the window size range scanned on g: from MinFaceFraction
+// of its shorter side (at least MinFaceSize) to MaxFaceFraction of it.
+func (d *Detector) sizes(g *grayImage) (minSize, maxSize int) {
 	short := min(g.W, g.H)
-	minSize := max(d.opts.MinFaceSize, int(math.Round(d.opts.MinFaceFraction*float64(short))))
-	maxSize := min(short-2, int(d.opts.MaxFaceFraction*float64(short)))
+	minSize = max(d.opts.MinFaceSize, int(math.Round(d.opts.MinFaceFraction*float64(short))))
+	maxSize = min(short-2, int(d.opts.MaxFaceFraction*float64(short)))
+	return minSize, maxSize
+}
+
+// rawWindows scans g from window size lo (0: sizes' minimum) and returns
+// the windows scoring above zero, unmerged.
+func (d *Detector) rawWindows(g *grayImage, lo int) []pigo.Detection {
+	minSize, maxSize := d.sizes(g)
+	if lo > 0 {
+		minSize = lo
+	}
 	if minSize > maxSize {
 		return nil
 	}
-	dets := d.face.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
+	return d.face.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
+}
+
+// windows scans g (from window size lo, see rawWindows) and returns the
+// merged face windows scoring at least cut.
+func (d *Detector) windows(g *grayImage, lo int, cut float32) []pigo.Detection {
+	return d.cluster(d.rawWindows(g, lo), cut)
+}
+
+// cluster merges raw windows (reordering dets) and returns the merged
+// windows scoring at least cut.
+func (d *Detector) cluster(dets []pigo.Detection, cut float32) []pigo.Detection {
 	// pigo sorts with an unstable sort; pre-sorting on all fields makes the
 	// clustering input, and so its output, a function of the image alone.
 	slices.SortFunc(dets, func(p, q pigo.Detection) int {
@@ -525,4 +526,203 @@ func (d *Detector) rawLandmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
 	// subtract 0.5 for pixel-centre coordinates.
 	pt := func(r, c float32) r2.Vec { return r2.Vec{X: float64(c) - 0.5, Y: float64(r) - 0.5} }
 	return [5]r2.Vec{pt(ler, lec), pt(rer, rec), pt(nr, nc), pt(lmr, lmc), pt(rmr, rmc)}
+}
+
+// quarterTurns are the quarter turns (k·90° clockwise, see Face.Orientation)
+// tried, in order, when nothing is found as the image is.
+var quarterTurns = []int{1, 3, 2}
+
+// detectTurned finds the faces of the grey working image g (the input turned
+// by orient degrees, see Face.Orientation); toInput maps g's pixel
+// coordinates to the input's.
+func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInput func(x, y float64) r2.Vec) []Face {
+	minSize, _ := d.sizes(&g)
+	// With ONet, the upright scan keeps the weak windows too: those beside a
+	// found face are verified below.
+	uprightCut := d.opts.MinScore
+	if d.onet != nil {
+		uprightCut = min(uprightCut, fallbackScore)
+	}
+	raw := d.rawWindows(&g, 0)
+	upright := d.cluster(slices.Clone(raw), uprightCut)
+	faces := d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+	isConfident := func(faces []Face) bool {
+		for _, f := range faces {
+			if f.Score >= d.opts.MinExtraScore {
+				return true
+			}
+		}
+		return false
+	}
+	confident := isConfident(faces)
+	// The slower stages run only when the fast path found nothing or
+	// nothing confident. First the windows crossing the border (pad.go);
+	// the retries below then run on the padded image.
+	lo := 0 // smallest window of the retries; 0: from the raster scanned
+	if !confident && !d.opts.NoPadding {
+		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
+		pg := g.padded(pad)
+		inner := image.Rect(pad, pad, pad+g.W, pad+g.H)
+		_, maxSize := d.sizes(&pg)
+		dets := d.face.scanBorder(&pg, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor, inner)
+		for _, r := range raw {
+			r.Row += pad
+			r.Col += pad
+			dets = append(dets, r)
+		}
+		g, lo = pg, minSize
+		toUnpadded := toInput
+		toInput = func(x, y float64) r2.Vec { return toUnpadded(x-float64(pad), y-float64(pad)) }
+		upright = d.cluster(dets, uprightCut)
+		faces = d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+		confident = isConfident(faces)
+	}
+	// Retries unless an upright face is confident (scores at least
+	// MinExtraScore): first the mirror image (pico's cascade is not
+	// left-right symmetric, so it finds some faces only mirrored), then the
+	// rotations. Faces found by a retry replace weak upright ones.
+	if !confident && !d.opts.NoMirror {
+		mg, toSrc := g.mirrored()
+		if mf := d.detectGray(&mg, lo, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
+			faces, confident = mf, true
+		}
+	}
+	for _, a := range d.angles {
+		if confident {
+			break
+		}
+		rg, toSrc := g.rotated(a * math.Pi / 180)
+		if rf := d.detectGray(&rg, lo, a, d.opts.MinRotatedScore, d.opts.MinRotatedScore, false, toSrc, toInput); len(rf) > 0 {
+			faces = rf
+			break
+		}
+	}
+	for i := range faces {
+		faces[i].Orientation = orient
+	}
+	if d.onet == nil {
+		if orient != 0 {
+			// Without ONet to confirm them, only strong faces count on a
+			// turned image.
+			faces = slices.DeleteFunc(faces, func(f Face) bool { return f.Score < d.opts.MinRotatedScore })
+		}
+		return faces
+	}
+	weak := func(cut float32) []Face {
+		fs := d.toFaces(&g, upright, 0, cut, cut, false, nil, toInput)
+		for i := range fs {
+			fs[i].Orientation = orient
+		}
+		return fs
+	}
+	if len(faces) > 0 {
+		// A face that is not confident, beside a better one, or found on a
+		// turned image must be confirmed by ONet: a window on hair or a
+		// patterned background is the usual false face (the hair of
+		// obama_partial_face.jpg scores 6.2 and 15.5, a window on the
+		// forehead of the 2012 portrait 14.3 beside the face at 67.5).
+		var probs []float32
+		faces, probs = d.refineAll(img, faces)
+		best := 0
+		for i, f := range faces {
+			if f.Score > faces[best].Score {
+				best = i
+			}
+		}
+		kept := faces[:0]
+		for i, f := range faces {
+			// ONet has run anyway, so asking it costs nothing. A confident
+			// face found on the image as it is (not by a retry: the
+			// mirror retry finds a 10.2 on the astronaut turned 270°) is
+			// kept on the cascade's word alone (ONet
+			// misses some real faces that are turned, shadowed or small:
+			// two of the Solvay group's), unless it overlaps a better
+			// face.
+			sure := f.Score >= d.opts.MinExtraScore && orient == 0 && !f.Mirrored && f.Angle == 0
+			if sure && i != best {
+				for j, o := range faces {
+					if j != i && o.Score > f.Score && iou(f.Box, o.Box) > d.opts.IoUThreshold {
+						sure = false
+						break
+					}
+				}
+			}
+			if sure || probs[i] >= d.opts.MinFaceProb {
+				kept = append(kept, f)
+			}
+		}
+		faces = kept
+		if len(faces) > 0 {
+			// Weak upright windows that ONet confirms join the faces found,
+			// whichever pass found those.
+			return append(faces, d.verifyExtra(img, faces, weak(fallbackScore))...)
+		}
+	}
+	if orient != 0 {
+		// Weak windows on a turned image are not worth ONet's word: every
+		// turn is another chance for a face-like patch (the coffee
+		// fixture's cup rim gave one at 180 degrees).
+		return nil
+	}
+	// Nothing scored the cut: let ONet judge the weak windows, upright and
+	// mirrored, then rotated.
+	faces = d.verify(img, weak(fallbackScore), d.opts.MinFaceProb)
+	if len(faces) == 0 && !d.opts.NoMirror {
+		mg, toSrc := g.mirrored()
+		faces = d.verify(img, d.orient(d.detectGray(&mg, lo, 0, fallbackScore, fallbackScore, true, toSrc, toInput), orient), d.opts.MinFaceProb)
+	}
+	for _, a := range d.angles {
+		if len(faces) > 0 {
+			break
+		}
+		rg, toSrc := g.rotated(a * math.Pi / 180)
+		faces = d.verify(img, d.orient(d.detectGray(&rg, lo, a, fallbackScore, fallbackScore, false, toSrc, toInput), orient), d.opts.MinFaceProb)
+	}
+	return faces
+}
+
+// orient sets the Orientation of faces.
+func (d *Detector) orient(faces []Face, orient int) []Face {
+	for i := range faces {
+		faces[i].Orientation = orient
+	}
+	return faces
+}
+
+// dedupeIoU is the overlap at or above which two final faces are one face.
+const dedupeIoU = 0.5
+
+// dedupe drops every face overlapping a better one (higher score; ties: the
+// earlier) by dedupeIoU or more. pigo's clustering is greedy and not
+// transitive, and the weak-window pass adds ONet-confirmed windows, so two
+// boxes on one face can survive (the 2012 portrait scaled to 640 px gave two
+// at IoU 0.90).
+func dedupe(faces []Face) []Face {
+	order := make([]int, len(faces))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		switch {
+		case faces[i].Score > faces[j].Score:
+			return -1
+		case faces[i].Score < faces[j].Score:
+			return 1
+		}
+		return 0
+	})
+	var out []Face
+	for _, i := range order {
+		dup := false
+		for _, o := range out {
+			if iou(faces[i].Box, o.Box) >= dedupeIoU {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, faces[i])
+		}
+	}
+	return out
 }

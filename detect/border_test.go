@@ -1,0 +1,135 @@
+package detect
+
+import (
+	"image"
+	"image/draw"
+	"math"
+	"testing"
+
+	xdraw "golang.org/x/image/draw"
+	"gonum.org/v1/gonum/spatial/r2"
+)
+
+// cropTo returns a copy of img cut to r, with its origin at (0, 0).
+func cropTo(img image.Image, r image.Rectangle) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(out, out.Bounds(), img, r.Min, draw.Src)
+	return out
+}
+
+// grow returns r grown by f of its width and height on every side.
+func grow(r image.Rectangle, f float64) image.Rectangle {
+	dx, dy := int(math.Round(f*float64(r.Dx()))), int(math.Round(f*float64(r.Dy())))
+	return image.Rect(r.Min.X-dx, r.Min.Y-dy, r.Max.X+dx, r.Max.Y+dy)
+}
+
+// TestFaceFillingTheFrame crops fixture portraits to their own face box and
+// tighter: the face then crosses the border on every side, and only the
+// virtual padding gives it a window.
+func TestFaceFillingTheFrame(t *testing.T) {
+	d := detector(t)
+	noPad, err := New(&Options{NoPadding: true, NoQuarterTurns: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"astronaut_eileen_collins.png", "obama_portrait_2012.jpg", "obama_congress_2009.jpg"} {
+		img := fixture(t, name)
+		faces, err := d.Detect(img)
+		if err != nil || len(faces) != 1 {
+			t.Fatalf("%s: %d faces, %v", name, len(faces), err)
+		}
+		ref := faces[0]
+		for _, m := range []float64{0, -0.1, -0.2} {
+			r := grow(ref.Box, m).Intersect(img.Bounds())
+			c := cropTo(img, r)
+			got, err := d.Detect(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Errorf("%s margin %v: %d faces, want 1", name, m, len(got))
+				continue
+			}
+			// The landmarks must be the face's: compare with the
+			// uncropped detection, relative to the eye distance.
+			iod := r2.Norm(r2.Sub(ref.Landmarks[1], ref.Landmarks[0]))
+			off := r2.Vec{X: float64(r.Min.X), Y: float64(r.Min.Y)}
+			for k, p := range got[0].Landmarks {
+				if e := r2.Norm(r2.Sub(r2.Add(p, off), ref.Landmarks[k])) / iod; e > 0.25 {
+					t.Errorf("%s margin %v: landmark %d off by %.2f eye distances", name, m, k, e)
+				}
+			}
+			if !got[0].Box.Overlaps(c.Bounds()) || got[0].Box.In(c.Bounds()) && m < 0 {
+				t.Errorf("%s margin %v: box %v, want one crossing the crop %v", name, m, got[0].Box, c.Bounds())
+			}
+			if m <= -0.2 {
+				// Without the padding this crop has no face: the test
+				// exercises the padding.
+				if np, _ := noPad.Detect(c); len(np) != 0 {
+					t.Errorf("%s margin %v: found without padding too", name, m)
+				}
+			}
+		}
+	}
+}
+
+// TestPartialFaceNotHair: obama_partial_face.jpg used to give only a box on
+// the hair ((85,1)-(279,195), score 6.2). It must give its real face or
+// none.
+func TestPartialFaceNotHair(t *testing.T) {
+	faces, err := detector(t).Detect(fixture(t, "obama_partial_face.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hair := image.Rect(85, 1, 279, 195)
+	for _, f := range faces {
+		t.Logf("box %v score %.1f landmarks %v", f.Box, f.Score, f.Landmarks)
+		if iou(f.Box, hair) > 0.3 {
+			t.Errorf("face %v on the hair", f.Box)
+		}
+	}
+	if len(faces) > 1 {
+		t.Errorf("%d faces, want at most 1", len(faces))
+	}
+}
+
+// TestPortraitEverySize: a one-person portrait gives exactly one face at
+// every size from 160 to 2000 px on the long side (it used to give two
+// overlapping boxes at 440, 640 wide, 1320 and 1480).
+func TestPortraitEverySize(t *testing.T) {
+	d := detector(t)
+	src := fixture(t, "obama_portrait_2012.jpg")
+	sb := src.Bounds()
+	longs := []int{160, 200, 260, 320, 380, 440, 500, 560, 640 * sb.Dy() / sb.Dx(), 700, 800, 900, 1000, 1137, 1320, 1480, 1640, 1800, 2000}
+	if testing.Short() {
+		longs = []int{160, 440, 640 * sb.Dy() / sb.Dx(), 1320, 2000}
+	}
+	for _, long := range longs {
+		w := int(math.Round(float64(sb.Dx()) * float64(long) / float64(sb.Dy())))
+		dst := image.NewRGBA(image.Rect(0, 0, w, long))
+		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, sb, xdraw.Src, nil)
+		faces, err := d.Detect(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(faces) != 1 {
+			t.Errorf("%dx%d: %d faces, want 1", w, long, len(faces))
+			for _, f := range faces {
+				t.Logf("  box %v score %.1f orientation %d", f.Box, f.Score, f.Orientation)
+			}
+		}
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	a := Face{Box: image.Rect(0, 0, 100, 100), Score: 10}
+	b := Face{Box: image.Rect(5, 5, 105, 105), Score: 20} // IoU 0.82 with a
+	c := Face{Box: image.Rect(60, 0, 160, 100), Score: 5} // IoU 0.25 with a
+	got := dedupe([]Face{a, b, c})
+	if len(got) != 2 || got[0] != b || got[1] != c {
+		t.Errorf("dedupe: %v", got)
+	}
+	if len(dedupe(nil)) != 0 {
+		t.Error("dedupe(nil) not empty")
+	}
+}
