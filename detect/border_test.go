@@ -133,3 +133,43 @@ func TestDedupe(t *testing.T) {
 		t.Error("dedupe(nil) not empty")
 	}
 }
+
+func TestPaddedRepeatsEdges(t *testing.T) {
+	g := grayImage{Pix: []uint8{1, 2, 3, 4, 5, 6}, W: 3, H: 2}
+	p := g.padded(2)
+	want := []uint8{
+		1, 1, 1, 2, 3, 3, 3,
+		1, 1, 1, 2, 3, 3, 3,
+		1, 1, 1, 2, 3, 3, 3,
+		4, 4, 4, 5, 6, 6, 6,
+		4, 4, 4, 5, 6, 6, 6,
+		4, 4, 4, 5, 6, 6, 6,
+	}
+	if p.W != 7 || p.H != 6 || string(p.Pix) != string(want) {
+		t.Errorf("padded: %dx%d %v", p.W, p.H, p.Pix)
+	}
+}
+
+func TestTurned(t *testing.T) {
+	// 3x2:   0 10 20      turned once (rotated's theta = 90°, the face
+	//       30 40 50      tilted clockwise becomes upright): 2x3
+	g := grayImage{W: 3, H: 2, Pix: []uint8{0, 10, 20, 30, 40, 50}}
+	want := [4]string{
+		string([]uint8{0, 10, 20, 30, 40, 50}),
+		string([]uint8{20, 50, 10, 40, 0, 30}),
+		string([]uint8{50, 40, 30, 20, 10, 0}),
+		string([]uint8{30, 0, 40, 10, 50, 20}),
+	}
+	for k := range 4 {
+		tg, toSrc := g.turned(k)
+		if string(tg.Pix) != want[k] {
+			t.Errorf("k=%d: %dx%d %v", k, tg.W, tg.H, tg.Pix)
+		}
+		for i, v := range tg.Pix {
+			x, y := toSrc(float64(i%tg.W), float64(i/tg.W))
+			if g.Pix[int(y)*g.W+int(x)] != v {
+				t.Errorf("k=%d: toSrc of pixel %d is (%v, %v)", k, i, x, y)
+			}
+		}
+	}
+}

@@ -313,16 +313,21 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
-	faces = d.detectTurned(img, g, 0, toInput)
+	faces, p := d.detectTurned(img, g, 0, toInput)
 	// Quarter turns: a photo stored sideways or upside down (EXIF
 	// orientation stripped). The sideways turns come first: they are the
-	// common case of a phone upload.
+	// common case of a phone upload. They run before the in-plane
+	// rotations, which would otherwise find a quarter-turned face at 40
+	// degrees with poor landmarks.
 	for _, k := range quarterTurns {
 		if len(faces) > 0 || d.opts.NoQuarterTurns {
 			break
 		}
 		tg, toG := g.turned(k)
-		faces = d.detectTurned(img, tg, 90*k, func(x, y float64) r2.Vec { return toInput(toG(x, y)) })
+		faces, _ = d.detectTurned(img, tg, 90*k, func(x, y float64) r2.Vec { return toInput(toG(x, y)) })
+	}
+	if len(faces) == 0 {
+		faces = d.retry(img, p)
 	}
 	faces = dedupe(faces)
 	slices.SortStableFunc(faces, func(p, q Face) int {
@@ -532,10 +537,22 @@ func (d *Detector) rawLandmarks(g *grayImage, row, col, s float32) [5]r2.Vec {
 // tried, in order, when nothing is found as the image is.
 var quarterTurns = []int{1, 3, 2}
 
-// detectTurned finds the faces of the grey working image g (the input turned
-// by orient degrees, see Face.Orientation); toInput maps g's pixel
-// coordinates to the input's.
-func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInput func(x, y float64) r2.Vec) []Face {
+// pass is what the fast stages of one orientation leave for the slow ones.
+type pass struct {
+	g       grayImage                 // working raster, padded when the padding ran
+	toInput func(x, y float64) r2.Vec // g's pixel coordinates to the input's
+	upright []pigo.Detection          // merged windows of g scoring fallbackScore
+	lo      int                       // smallest window of the retries (0: from g)
+	orient  int
+}
+
+// detectTurned runs the fast stages on the grey working image g (the input
+// turned by orient degrees, see Face.Orientation; toInput maps g's pixel
+// coordinates to the input's): the scan, the windows crossing the border
+// when nothing confident was found, the mirror image, and with ONet the
+// check of doubtful faces. The in-plane rotations and ONet's look at weak
+// windows are left to retry.
+func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInput func(x, y float64) r2.Vec) ([]Face, *pass) {
 	minSize, _ := d.sizes(&g)
 	// With ONet, the upright scan keeps the weak windows too: those beside a
 	// found face are verified below.
@@ -544,8 +561,9 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 		uprightCut = min(uprightCut, fallbackScore)
 	}
 	raw := d.rawWindows(&g, 0)
-	upright := d.cluster(slices.Clone(raw), uprightCut)
-	faces := d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+	p := &pass{g: g, toInput: toInput, orient: orient}
+	p.upright = d.cluster(slices.Clone(raw), uprightCut)
+	faces := d.toFaces(&g, p.upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
 	isConfident := func(faces []Face) bool {
 		for _, f := range faces {
 			if f.Score >= d.opts.MinExtraScore {
@@ -557,8 +575,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	confident := isConfident(faces)
 	// The slower stages run only when the fast path found nothing or
 	// nothing confident. First the windows crossing the border (pad.go);
-	// the retries below then run on the padded image.
-	lo := 0 // smallest window of the retries; 0: from the raster scanned
+	// the retries then run on the padded image.
 	if !confident && !d.opts.NoPadding {
 		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
 		pg := g.padded(pad)
@@ -570,113 +587,113 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 			r.Col += pad
 			dets = append(dets, r)
 		}
-		g, lo = pg, minSize
-		toUnpadded := toInput
-		toInput = func(x, y float64) r2.Vec { return toUnpadded(x-float64(pad), y-float64(pad)) }
-		upright = d.cluster(dets, uprightCut)
-		faces = d.toFaces(&g, upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
+		p.g, p.lo = pg, minSize
+		p.toInput = func(x, y float64) r2.Vec { return toInput(x-float64(pad), y-float64(pad)) }
+		p.upright = d.cluster(dets, uprightCut)
+		faces = d.toFaces(&p.g, p.upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toInput)
 		confident = isConfident(faces)
 	}
-	// Retries unless an upright face is confident (scores at least
-	// MinExtraScore): first the mirror image (pico's cascade is not
-	// left-right symmetric, so it finds some faces only mirrored), then the
-	// rotations. Faces found by a retry replace weak upright ones.
+	// Then the mirror image (pico's cascade is not left-right symmetric,
+	// so it finds some faces only mirrored); faces found there replace
+	// weak upright ones.
 	if !confident && !d.opts.NoMirror {
-		mg, toSrc := g.mirrored()
-		if mf := d.detectGray(&mg, lo, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
+		mg, toSrc := p.g.mirrored()
+		if mf := d.detectGray(&mg, p.lo, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, p.toInput); len(mf) > 0 {
 			faces, confident = mf, true
 		}
 	}
-	for _, a := range d.angles {
-		if confident {
-			break
-		}
-		rg, toSrc := g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, lo, a, d.opts.MinRotatedScore, d.opts.MinRotatedScore, false, toSrc, toInput); len(rf) > 0 {
-			faces = rf
-			break
-		}
-	}
-	for i := range faces {
-		faces[i].Orientation = orient
-	}
 	if d.onet == nil {
+		if !confident && orient == 0 {
+			// Without ONet the rotations replace weak faces here.
+			if rf := d.rotations(p, d.opts.MinRotatedScore); len(rf) > 0 {
+				faces = rf
+			}
+		}
 		if orient != 0 {
 			// Without ONet to confirm them, only strong faces count on a
 			// turned image.
 			faces = slices.DeleteFunc(faces, func(f Face) bool { return f.Score < d.opts.MinRotatedScore })
 		}
-		return faces
+		return d.orient(faces, orient), p
 	}
-	weak := func(cut float32) []Face {
-		fs := d.toFaces(&g, upright, 0, cut, cut, false, nil, toInput)
-		for i := range fs {
-			fs[i].Orientation = orient
+	if len(faces) == 0 {
+		return nil, p
+	}
+	d.orient(faces, orient)
+	var probs []float32
+	faces, probs = d.refineAll(img, faces)
+	best := 0
+	for i, f := range faces {
+		if f.Score > faces[best].Score {
+			best = i
 		}
-		return fs
 	}
-	if len(faces) > 0 {
-		// A face that is not confident, beside a better one, or found on a
-		// turned image must be confirmed by ONet: a window on hair or a
+	kept := faces[:0]
+	for i, f := range faces {
+		// A face that is not confident, beside a better one, or found on
+		// a turned image must be confirmed by ONet: a window on hair or a
 		// patterned background is the usual false face (the hair of
 		// obama_partial_face.jpg scores 6.2 and 15.5, a window on the
 		// forehead of the 2012 portrait 14.3 beside the face at 67.5).
-		var probs []float32
-		faces, probs = d.refineAll(img, faces)
-		best := 0
-		for i, f := range faces {
-			if f.Score > faces[best].Score {
-				best = i
-			}
-		}
-		kept := faces[:0]
-		for i, f := range faces {
-			// ONet has run anyway, so asking it costs nothing. A confident
-			// face found on the image as it is (not by a retry: the
-			// mirror retry finds a 10.2 on the astronaut turned 270°) is
-			// kept on the cascade's word alone (ONet
-			// misses some real faces that are turned, shadowed or small:
-			// two of the Solvay group's), unless it overlaps a better
-			// face.
-			sure := f.Score >= d.opts.MinExtraScore && orient == 0 && !f.Mirrored && f.Angle == 0
-			if sure && i != best {
-				for j, o := range faces {
-					if j != i && o.Score > f.Score && iou(f.Box, o.Box) > d.opts.IoUThreshold {
-						sure = false
-						break
-					}
+		// ONet has run anyway, so asking it costs nothing. A face found
+		// on the image as it is (not by a retry: the mirror retry finds a
+		// 10.2 on the astronaut turned 270°) scoring MinRotatedScore (20)
+		// is kept on the cascade's word alone (ONet misses some real faces
+		// that are turned, shadowed or small: two of the Solvay group's),
+		// unless it overlaps a better face. Below that ONet decides: the
+		// 2012 portrait turned 270° has a window at 11.9 that ONet gives
+		// 0.06.
+		sure := f.Score >= d.opts.MinRotatedScore && orient == 0 && !f.Mirrored && f.Angle == 0
+		if sure && i != best {
+			for j, o := range faces {
+				if j != i && o.Score > f.Score && iou(f.Box, o.Box) > d.opts.IoUThreshold {
+					sure = false
+					break
 				}
 			}
-			if sure || probs[i] >= d.opts.MinFaceProb {
-				kept = append(kept, f)
-			}
 		}
-		faces = kept
-		if len(faces) > 0 {
-			// Weak upright windows that ONet confirms join the faces found,
-			// whichever pass found those.
-			return append(faces, d.verifyExtra(img, faces, weak(fallbackScore))...)
+		if sure || probs[i] >= d.opts.MinFaceProb {
+			kept = append(kept, f)
 		}
 	}
-	if orient != 0 {
-		// Weak windows on a turned image are not worth ONet's word: every
-		// turn is another chance for a face-like patch (the coffee
-		// fixture's cup rim gave one at 180 degrees).
-		return nil
+	faces = kept
+	if len(faces) > 0 {
+		// Weak upright windows that ONet confirms join the faces found,
+		// whichever pass found those.
+		faces = append(faces, d.verifyExtra(img, faces, d.orient(d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), orient))...)
 	}
-	// Nothing scored the cut: let ONet judge the weak windows, upright and
-	// mirrored, then rotated.
-	faces = d.verify(img, weak(fallbackScore), d.opts.MinFaceProb)
-	if len(faces) == 0 && !d.opts.NoMirror {
-		mg, toSrc := g.mirrored()
-		faces = d.verify(img, d.orient(d.detectGray(&mg, lo, 0, fallbackScore, fallbackScore, true, toSrc, toInput), orient), d.opts.MinFaceProb)
-	}
+	return faces, p
+}
+
+// rotations runs the in-plane rotated retries of p in turn and returns the
+// faces of the first that finds any scoring cut.
+func (d *Detector) rotations(p *pass, cut float32) []Face {
 	for _, a := range d.angles {
-		if len(faces) > 0 {
-			break
+		rg, toSrc := p.g.rotated(a * math.Pi / 180)
+		if rf := d.detectGray(&rg, p.lo, a, cut, cut, false, toSrc, p.toInput); len(rf) > 0 {
+			return d.orient(rf, p.orient)
 		}
-		rg, toSrc := g.rotated(a * math.Pi / 180)
-		faces = d.verify(img, d.orient(d.detectGray(&rg, lo, a, fallbackScore, fallbackScore, false, toSrc, toInput), orient), d.opts.MinFaceProb)
+	}
+	return nil
+}
+
+// retry runs the slow stages on the image as it is (p of orientation 0),
+// once neither it nor a quarter turn gave a face: the in-plane rotations,
+// then ONet's look at the weak windows, upright, mirrored and rotated.
+func (d *Detector) retry(img image.Image, p *pass) []Face {
+	if d.onet == nil {
+		return nil // detectTurned ran the rotations already
+	}
+	if faces := d.verify(img, d.rotations(p, d.opts.MinRotatedScore), d.opts.MinFaceProb); len(faces) > 0 {
+		return faces
+	}
+	faces := d.verify(img, d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
+	if len(faces) == 0 && !d.opts.NoMirror {
+		mg, toSrc := p.g.mirrored()
+		faces = d.verify(img, d.detectGray(&mg, p.lo, 0, fallbackScore, fallbackScore, true, toSrc, p.toInput), d.opts.MinFaceProb)
+	}
+	if len(faces) == 0 {
+		faces = d.verify(img, d.rotations(p, fallbackScore), d.opts.MinFaceProb)
 	}
 	return faces
 }

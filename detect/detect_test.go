@@ -471,9 +471,9 @@ func TestMirrorPath(t *testing.T) {
 // weakly (4.3, 6.6, 5.3) while a face at the side scores more; the weak
 // window is kept because ONet confirms it, so the labelled central face is
 // among the faces found. A setting that disables the check (MinExtraFaceProb
-// just under 1) loses it, which shows the check is what finds it.
+// and MinFaceProb just under 1) loses it, which shows the check is what finds it.
 func TestWeakFaceBesideStrong(t *testing.T) {
-	strict, err := New(&Options{MinExtraFaceProb: 0.9999999})
+	strict, err := New(&Options{MinExtraFaceProb: 0.9999999, MinFaceProb: 0.9999999})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,28 +13,35 @@ import "math"
 // inside were already scanned), up to 1+2·padFraction of the shorter side.
 // The retries that follow (mirror, rotations) then run on the padded image.
 //
-// The padding is mid grey (128), not the edge pixels repeated or mirrored:
-// a mirrored border doubles half-faces into face-like patterns, and repeated
-// edges draw streaks whose pixel comparisons mimic the vertical structure of
-// a face, while a flat border makes every comparison inside it a tie, which
-// the cascade has seen least of and scores as "no evidence". (Issue 9 measured
-// the same: with a 25 % grey border every portrait tried was found.) ONet
-// and package align read the original image, and both fill pixels outside
-// it with black, as MTCNN's own crops do.
-const padFraction = 0.25
+// The padding repeats the edge pixels outward. On issue 9's LFW crops
+// (TestLFWCrops, 300 crops per margin, every fourth of the first 1200
+// reference images) it found more faces than the alternatives: crops cut 10 %
+// inside the reference face box gave no face in 3.3 % with repeated edges,
+// 5.3 % with a mirrored border and 9.7 % with flat mid grey (padding 0.4 of
+// the shorter side each time). The cascade compares pixel pairs; repeated
+// edges keep the light/dark relations across the border (skin stays skin,
+// hair stays hair, background stays background), so a face cut at its
+// forehead or chin still has the contour contrast the cascade looks for,
+// while flat grey erases it and a mirror doubles features. padFraction 0.4
+// measured better than 0.25 (9.3 %) and 0.5 (4.3 %) on the same crops (these
+// are fitted constants; the full-set figures are in the package
+// documentation). ONet and package align read the original image, and both
+// fill pixels outside it with black, as MTCNN's own crops do.
+const padFraction = 0.4
 
-// padFill is the grey value of the virtual padding.
-const padFill = 128
-
-// padded returns g with pad pixels of padFill added on every side.
+// padded returns g with pad pixels added on every side, each a copy of the
+// nearest pixel of g.
 func (g grayImage) padded(pad int) grayImage {
 	w, h := g.W+2*pad, g.H+2*pad
 	out := grayImage{Pix: make([]uint8, w*h), W: w, H: h}
-	for i := range out.Pix {
-		out.Pix[i] = padFill
-	}
-	for y := range g.H {
-		copy(out.Pix[(y+pad)*w+pad:], g.Pix[y*g.W:(y+1)*g.W])
+	for y := range h {
+		src := g.Pix[min(max(y-pad, 0), g.H-1)*g.W:][:g.W]
+		row := out.Pix[y*w : (y+1)*w]
+		copy(row[pad:], src)
+		for x := range pad {
+			row[x] = src[0]
+			row[w-1-x] = src[g.W-1]
+		}
 	}
 	return out
 }
