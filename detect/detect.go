@@ -36,7 +36,11 @@ const MinImageSide = 24
 type Face struct {
 	// Box is the square face window in the coordinates of the image passed
 	// to Detect (including its Bounds().Min offset). For faces found on a
-	// rotated copy it is the same-size square centred on the face.
+	// rotated copy it is the same-size square centred on the face. A face
+	// that fills or crosses the frame (see Options.NoPadding) has a box
+	// reaching outside the image bounds: clip it with Intersect before
+	// using it to index pixels. Its Landmarks may lie outside too;
+	// package align fills the pixels outside the image with black.
 	Box image.Rectangle
 	// Score is the detection score: the sum of the pigo cascade scores (Q)
 	// of the raw windows merged into this face. Faces below
@@ -120,9 +124,11 @@ type Options struct {
 	// Landmarks selects how the landmarks are placed. Default
 	// LandmarksONet (see refine.go).
 	Landmarks LandmarkMethod
-	// MinFaceProb is the ONet face probability a weak window (scoring
-	// below MinScore) needs to count as a face when no face is found
-	// otherwise. Only used with LandmarksONet. Default DefaultMinFaceProb.
+	// MinFaceProb is the ONet face probability a doubtful face needs to
+	// be kept: one scoring under MinRotatedScore, found by a retry (mirror,
+	// padding aside, rotation, quarter turn) or overlapping a better face,
+	// and, when no face is found otherwise, a weak window (scoring below
+	// MinScore). Only used with LandmarksONet. Default DefaultMinFaceProb.
 	MinFaceProb float32
 	// MinExtraFaceProb is the ONet face probability a weak window (scoring
 	// below the cuts above) beside an upright face needs to be kept as
