@@ -126,7 +126,7 @@ type Options struct {
 	Landmarks LandmarkMethod
 	// MinFaceProb is the ONet face probability a doubtful face needs to
 	// be kept: one scoring under MinRotatedScore, found by a retry (mirror,
-	// padding aside, rotation, quarter turn) or overlapping a better face,
+	// rotation, quarter turn) or overlapping a better face,
 	// and, when no face is found otherwise, a weak window (scoring below
 	// MinScore). Only used with LandmarksONet. Default DefaultMinFaceProb.
 	MinFaceProb float32

@@ -76,8 +76,8 @@
 //     faces found rotated).
 //  5. ONet's word (LandmarksONet only). ONet runs on every face anyway (for
 //     its landmarks), and its face probability decides every doubtful one:
-//     a face scoring under MinRotatedScore (20), found by a retry, found on
-//     a quarter-turned image, or overlapping a better face (IoU above
+//     a face scoring under MinRotatedScore (20), found on the mirror image
+//     or a rotated one (in-plane or a quarter turn), or overlapping a better face (IoU above
 //     IoUThreshold) is kept only with a probability of MinFaceProb (0.9) or
 //     more. This removes the false faces pico's cascade scores on hair,
 //     foreheads and textures (obama_partial_face.jpg gave a box on the hair
