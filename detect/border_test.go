@@ -122,11 +122,15 @@ func TestPortraitEverySize(t *testing.T) {
 }
 
 func TestDedupe(t *testing.T) {
-	a := Face{Box: image.Rect(0, 0, 100, 100), Score: 10}
-	b := Face{Box: image.Rect(5, 5, 105, 105), Score: 20} // IoU 0.82 with a
-	c := Face{Box: image.Rect(60, 0, 160, 100), Score: 5} // IoU 0.25 with a
-	got := dedupe([]Face{a, b, c})
-	if len(got) != 2 || got[0] != b || got[1] != c {
+	pts := func(dx float64) [5]r2.Vec {
+		return [5]r2.Vec{{X: 30 + dx, Y: 40}, {X: 70 + dx, Y: 40}, {X: 50 + dx, Y: 60}, {X: 35 + dx, Y: 80}, {X: 65 + dx, Y: 80}}
+	}
+	a := Face{Box: image.Rect(0, 0, 100, 100), Score: 10, Landmarks: pts(0)}
+	b := Face{Box: image.Rect(5, 5, 105, 105), Score: 20, Landmarks: pts(3)}  // IoU 0.82 with a, same points
+	c := Face{Box: image.Rect(60, 0, 160, 100), Score: 5, Landmarks: pts(60)} // IoU 0.25 with a
+	e := Face{Box: image.Rect(10, 0, 110, 100), Score: 8, Landmarks: pts(40)} // IoU 0.82 with a, another face
+	got := dedupe([]Face{a, b, c, e})
+	if len(got) != 3 || got[0].Score != 20 || got[1].Score != 8 || got[2].Score != 5 {
 		t.Errorf("dedupe: %v", got)
 	}
 	if len(dedupe(nil)) != 0 {
