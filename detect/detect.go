@@ -570,10 +570,13 @@ type pass struct {
 	g       grayImage                 // working raster, padded when the padding ran
 	toInput func(x, y float64) r2.Vec // g's pixel coordinates to the input's
 	upright []pigo.Detection          // merged windows of g scoring fallbackScore
-	inner   []pigo.Detection          // those of them wholly inside the image
-	border  []pigo.Detection          // the others (crossing the border)
-	lo      int                       // smallest window of the retries (0: from g)
-	orient  int
+	// With the padding run: the padded raster, the map from its pixel
+	// coordinates to the input's, and its merged windows crossing the
+	// border (scoring fallbackScore).
+	pg       *grayImage
+	toPadded func(x, y float64) r2.Vec
+	border   []pigo.Detection
+	orient   int
 }
 
 // detectTurned runs the fast stages on the grey working image g (the input
@@ -604,8 +607,16 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	}
 	confident := isConfident(faces)
 	// The slower stages run only when the fast path found nothing or
-	// nothing confident. First the windows crossing the border (pad.go);
-	// the retries then run on the padded image.
+	// nothing confident. First the mirror image (pico's cascade is not
+	// left-right symmetric, so it finds some faces only mirrored); faces
+	// found there replace weak upright ones.
+	if !confident && !d.opts.NoMirror {
+		mg, toSrc := g.mirrored()
+		if mf := d.detectGray(&mg, 0, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
+			faces, confident = mf, true
+		}
+	}
+	// Then the windows crossing the border (pad.go).
 	if !confident && !d.opts.NoPadding {
 		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
 		pg := g.padded(pad)
@@ -639,26 +650,16 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 				dets = append(dets, bd)
 			}
 		}
-		p.g, p.lo = pg, minSize
-		p.toInput = func(x, y float64) r2.Vec { return toInput(x-float64(pad), y-float64(pad)) }
-		p.upright = dets
+		p.pg = &pg
+		p.toPadded = func(x, y float64) r2.Vec { return toInput(x-float64(pad), y-float64(pad)) }
 		for _, det := range dets {
-			if detRect(det).In(inner) {
-				p.inner = append(p.inner, det)
-			} else {
+			if !detRect(det).In(inner) {
 				p.border = append(p.border, det)
 			}
 		}
-		faces = d.toFaces(&p.g, p.upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toInput)
-		confident = isConfident(faces)
-	}
-	// Then the mirror image (pico's cascade is not left-right symmetric,
-	// so it finds some faces only mirrored); faces found there replace
-	// weak upright ones.
-	if !confident && !d.opts.NoMirror {
-		mg, toSrc := p.g.mirrored()
-		if mf := d.detectGray(&mg, p.lo, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, p.toInput); len(mf) > 0 {
-			faces, confident = mf, true
+		if bf := d.toFaces(&pg, dets, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toPadded); isConfident(bf) || len(faces) == 0 {
+			faces = bf
+			confident = isConfident(faces)
 		}
 	}
 	if d.onet == nil {
@@ -735,7 +736,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 func (d *Detector) rotations(p *pass, cut float32) []Face {
 	for _, a := range d.angles {
 		rg, toSrc := p.g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, p.lo, a, cut, cut, false, toSrc, p.toInput); len(rf) > 0 {
+		if rf := d.detectGray(&rg, 0, a, cut, cut, false, toSrc, p.toInput); len(rf) > 0 {
 			return d.orient(rf, p.orient)
 		}
 	}
@@ -754,20 +755,16 @@ func (d *Detector) retry(img image.Image, p *pass) []Face {
 	}
 	// The windows inside the image first: a weak window crossing the
 	// border is more often a partial face beside the subject.
-	inner := p.upright
-	if p.inner != nil || p.border != nil {
-		inner = p.inner
-	}
-	faces := d.verify(img, d.toFaces(&p.g, inner, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
+	faces := d.verify(img, d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
 	if len(faces) == 0 && !d.opts.NoMirror {
 		mg, toSrc := p.g.mirrored()
-		faces = d.verify(img, d.detectGray(&mg, p.lo, 0, fallbackScore, fallbackScore, true, toSrc, p.toInput), d.opts.MinFaceProb)
+		faces = d.verify(img, d.detectGray(&mg, 0, 0, fallbackScore, fallbackScore, true, toSrc, p.toInput), d.opts.MinFaceProb)
 	}
 	if len(faces) == 0 {
 		faces = d.verify(img, d.rotations(p, fallbackScore), d.opts.MinFaceProb)
 	}
-	if len(faces) == 0 && p.border != nil {
-		faces = d.verify(img, d.toFaces(&p.g, p.border, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
+	if len(faces) == 0 && p.pg != nil {
+		faces = d.verify(img, d.toFaces(p.pg, p.border, 0, fallbackScore, fallbackScore, false, nil, p.toPadded), d.opts.MinFaceProb)
 	}
 	return faces
 }
@@ -820,8 +817,9 @@ func sameLandmarks(a, b Face) bool {
 // (when their landmarks agree, see sameLandmarks).
 const dedupeIoU = 0.5
 
-// dedupe drops every face overlapping a better one (higher score; ties: the
-// earlier) by dedupeIoU or more. pigo's clustering is greedy and not
+// dedupe merges faces overlapping by dedupeIoU or more whose landmarks agree
+// into the one whose box is best centred on its landmarks (see offCentre),
+// visiting them by score (ties: the earlier). pigo's clustering is greedy and not
 // transitive, and the weak-window pass adds ONet-confirmed windows, so two
 // boxes on one face can survive (the 2012 portrait scaled to 640 px gave two
 // at IoU 0.90).
@@ -842,8 +840,14 @@ func dedupe(faces []Face) []Face {
 	var out []Face
 	for _, i := range order {
 		dup := false
-		for _, o := range out {
+		for j, o := range out {
 			if iou(faces[i].Box, o.Box) >= dedupeIoU && sameLandmarks(faces[i], o) {
+				// Keep the box better centred on its face: ONet's points
+				// are the more accurate the closer its crop is to the
+				// crops it was trained on.
+				if offCentre(faces[i]) < offCentre(o) {
+					out[j] = faces[i]
+				}
 				dup = true
 				break
 			}
@@ -853,4 +857,15 @@ func dedupe(faces []Face) []Face {
 		}
 	}
 	return out
+}
+
+// offCentre is the distance from f's box centre to the centroid of its
+// landmarks, over the box size.
+func offCentre(f Face) float64 {
+	var c r2.Vec
+	for _, p := range f.Landmarks {
+		c = r2.Add(c, r2.Scale(0.2, p))
+	}
+	bc := r2.Vec{X: float64(f.Box.Min.X+f.Box.Max.X)/2 - 0.5, Y: float64(f.Box.Min.Y+f.Box.Max.Y)/2 - 0.5}
+	return r2.Norm(r2.Sub(c, bc)) / float64(max(f.Box.Dx(), 1))
 }
