@@ -33,15 +33,15 @@
 //  3. Retries, each only when the stages before found nothing confident
 //     (no face scoring MinExtraScore, 10), so a clear photo pays for none of
 //     them:
-//     a. Faces crossing the border (pad.go). The grey image is padded by 0.4
+//     a. The mirror image (pico's cascade is not left-right symmetric and
+//     finds some faces only mirrored; faces must score MinExtraScore).
+//     b. Faces crossing the border (pad.go). The grey image is padded by 0.4
 //     of its shorter side on every side, the padding repeating the edge
 //     pixels outward, and the windows that cross the old border (centred
-//     inside the image) are scanned, up to 1.8 times the shorter side, and
-//     merged with the windows of step 2. This finds the faces of ID
-//     portraits, close selfies and tight crops whose forehead or chin
-//     touches the border; the retries below then run on the padded image.
-//     b. The mirror image (pico's cascade is not left-right symmetric and
-//     finds some faces only mirrored; faces must score MinExtraScore).
+//     inside the image) are scanned, up to 1.8 times the shorter side. A
+//     border cluster replaces an inner one it overlaps only when it scores
+//     more. This finds the faces of ID portraits, close selfies and tight
+//     crops whose forehead or chin touches the border.
 //     c. Quarter turns: when nothing is found at all, the image turned by
 //     90, 270 and 180 degrees goes through steps 2 to 3b (and ONet's check,
 //     step 5) in that order; the first that gives faces wins and

@@ -6,12 +6,15 @@ import "math"
 //
 // pico's cascade only scans windows that lie wholly inside the image, so a
 // face whose forehead or chin touches the border (an ID-document portrait, a
-// close selfie, a tight face crop) has no window around it. When the upright
-// scan finds no confident face, Detect therefore pads the grey working
-// image by padFraction of its shorter side on every side and scans the windows
-// that cross the old border (centred inside the image; the windows wholly
-// inside were already scanned), up to 1+2·padFraction of the shorter side.
-// The retries that follow (mirror, rotations) then run on the padded image.
+// close selfie, a tight face crop) has no window around it. When neither the
+// upright scan nor the mirror image gives a confident face, Detect therefore
+// pads the grey working image by padFraction of its shorter side on every
+// side and scans the windows that cross the old border (centred inside the
+// image; the windows wholly inside were already scanned), up to
+// 1+2·padFraction of the shorter side. A border window cluster replaces an
+// inner one it overlaps only when it scores more, so faces inside the image
+// keep their boxes. The later retries (rotations, weak windows) run on the
+// image as it is; the weak border windows are ONet's last resort.
 //
 // The padding repeats the edge pixels outward. On issue 9's LFW crops
 // (TestLFWCrops, 300 crops per margin, every fourth of the first 1200
