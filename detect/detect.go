@@ -606,6 +606,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 		return false
 	}
 	confident := isConfident(faces)
+	uprightConfident := confident
 	// The slower stages run only when the fast path found nothing or
 	// nothing confident. First the mirror image (pico's cascade is not
 	// left-right symmetric, so it finds some faces only mirrored); faces
@@ -616,8 +617,10 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 			faces, confident = mf, true
 		}
 	}
-	// Then the windows crossing the border (pad.go).
-	if !confident && !d.opts.NoPadding {
+	// Then the windows crossing the border (pad.go), also when the mirror
+	// image gave a face: on tight crops that is often a partial window,
+	// and the border scan finds the whole face with a higher score.
+	if !uprightConfident && !d.opts.NoPadding {
 		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
 		pg := g.padded(pad)
 		inner := image.Rect(pad, pad, pad+g.W, pad+g.H)
@@ -657,7 +660,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 				p.border = append(p.border, det)
 			}
 		}
-		if bf := d.toFaces(&pg, dets, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toPadded); isConfident(bf) || len(faces) == 0 {
+		if bf := d.toFaces(&pg, dets, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toPadded); len(faces) == 0 || isConfident(bf) && bestScore(bf) > bestScore(faces) {
 			faces = bf
 			confident = isConfident(faces)
 		}
@@ -734,10 +737,16 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 // rotations runs the in-plane rotated retries of p in turn and returns the
 // faces of the first that finds any scoring cut.
 func (d *Detector) rotations(p *pass, cut float32) []Face {
+	return d.rotationsOf(&p.g, 0, p.toInput, p.orient, cut)
+}
+
+// rotationsOf is rotations on the raster g, scanned from window size lo (0:
+// from g's size), whose pixel coordinates toInput maps to the input's.
+func (d *Detector) rotationsOf(g *grayImage, lo int, toInput func(x, y float64) r2.Vec, orient int, cut float32) []Face {
 	for _, a := range d.angles {
-		rg, toSrc := p.g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, 0, a, cut, cut, false, toSrc, p.toInput); len(rf) > 0 {
-			return d.orient(rf, p.orient)
+		rg, toSrc := g.rotated(a * math.Pi / 180)
+		if rf := d.detectGray(&rg, lo, a, cut, cut, false, toSrc, toInput); len(rf) > 0 {
+			return d.orient(rf, orient)
 		}
 	}
 	return nil
@@ -764,7 +773,19 @@ func (d *Detector) retry(img image.Image, p *pass) []Face {
 		faces = d.verify(img, d.rotations(p, fallbackScore), d.opts.MinFaceProb)
 	}
 	if len(faces) == 0 && p.pg != nil {
+		// Last, the padded image: its weak border windows, then its
+		// mirror image and rotations, which reach faces filling the
+		// frame (on LFW crops cut 10 % inside the face box, 3.7 % gave
+		// no face with these against 7.7 % without).
+		minSize, _ := d.sizes(&p.g)
 		faces = d.verify(img, d.toFaces(p.pg, p.border, 0, fallbackScore, fallbackScore, false, nil, p.toPadded), d.opts.MinFaceProb)
+		if len(faces) == 0 && !d.opts.NoMirror {
+			mg, toSrc := p.pg.mirrored()
+			faces = d.verify(img, d.detectGray(&mg, minSize, 0, fallbackScore, fallbackScore, true, toSrc, p.toPadded), d.opts.MinFaceProb)
+		}
+		if len(faces) == 0 {
+			faces = d.verify(img, d.rotationsOf(p.pg, minSize, p.toPadded, p.orient, fallbackScore), d.opts.MinFaceProb)
+		}
 	}
 	return faces
 }
@@ -775,6 +796,15 @@ func (d *Detector) orient(faces []Face, orient int) []Face {
 		faces[i].Orientation = orient
 	}
 	return faces
+}
+
+// bestScore is the highest Score of faces (0 for none).
+func bestScore(faces []Face) float32 {
+	var b float32
+	for _, f := range faces {
+		b = max(b, f.Score)
+	}
+	return b
 }
 
 // allCrossBorder says whether every face's box reaches outside bounds.
