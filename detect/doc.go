@@ -35,13 +35,18 @@
 //     them:
 //     a. The mirror image (pico's cascade is not left-right symmetric and
 //     finds some faces only mirrored; faces must score MinExtraScore).
-//     b. Faces crossing the border (pad.go). The grey image is padded by 0.4
-//     of its shorter side on every side, the padding repeating the edge
-//     pixels outward, and the windows that cross the old border (centred
-//     inside the image) are scanned, up to 1.8 times the shorter side. A
-//     border cluster replaces an inner one it overlaps only when it scores
-//     more. This finds the faces of ID portraits, close selfies and tight
-//     crops whose forehead or chin touches the border.
+//     b. Faces crossing the border (pad.go), whenever nothing confident was
+//     found upright. The grey image is padded by 0.4 of its shorter side on
+//     every side, the padding repeating the edge pixels outward, and the
+//     windows that cross the old border (centred inside the image) are
+//     scanned, up to 1.8 times the shorter side. A border cluster replaces
+//     an inner one it overlaps only when it scores more, and the result
+//     replaces a mirror face only when it scores more. This finds the faces
+//     of ID portraits, close selfies and tight crops whose forehead or chin
+//     touches the border. When nothing at all is found (after the quarter
+//     turns and ONet's look at the weak windows, step 5), the padded
+//     image's weak border windows, mirror image and rotations are the last
+//     resort.
 //     c. Quarter turns: when nothing is found at all, the image turned by
 //     90, 270 and 180 degrees goes through steps 2 to 3b (and ONet's check,
 //     step 5) in that order; the first that gives faces wins and
