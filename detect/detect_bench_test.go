@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -10,6 +11,7 @@ import (
 	pigo "github.com/esimov/pigo/core"
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/facematch/facematch/internal/lfwcrop"
 	"github.com/facematch/facematch/internal/sharedtest"
 	"github.com/facematch/facematch/weights"
 )
@@ -169,5 +171,40 @@ func pigoParams(g *grayImage, minSize, maxSize int, shift, scale float64) pigo.C
 	return pigo.CascadeParams{
 		MinSize: minSize, MaxSize: maxSize, ShiftFactor: shift, ScaleFactor: scale,
 		ImageParams: pigo.ImageParams{Pixels: g.Pix, Rows: g.H, Cols: g.W, Dim: g.W},
+	}
+}
+
+// BenchmarkDetectLFWCrops is issue 9's cost on tight crops: one op detects
+// 40 LFW crops (every 50th reference image) per margin around the reference
+// face box, where the padded scan and the retries run. Compare with
+// scan/pigo-RunCascade-MinSize20 of BenchmarkDetect in the same run.
+func BenchmarkDetectLFWCrops(b *testing.B) {
+	refs, err := lfwcrop.ReadRefs(sharedtest.Path(b, "golden", "landmarks", "lfw-5point.jsonl"), 2000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range cropMargins {
+		var crops []image.Image
+		for i := 0; i < len(refs); i += 50 {
+			img, err := lfwcrop.Load(sharedtest.Path(b, "datasets"), refs[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			crops = append(crops, lfwcrop.Crop(img, refs[i].Box, m))
+		}
+		b.Run(fmt.Sprintf("margin%+.0f%%/40crops", 100*m), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, c := range crops {
+					if _, err := d.Detect(c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -30,14 +30,35 @@
 //     merged by pigo's ClusterDetections (IoU > 0.2); a merged face's Score
 //     is the sum of its windows' scores. The best face must
 //     score MinScore (5), every other face MinExtraScore (10).
-//  3. Retries. When no face found upright scores at least MinExtraScore
-//     (10), the mirror image is scanned (pico's cascade is not left-right
-//     symmetric and finds some faces only mirrored; faces must score
-//     MinExtraScore there), then the grey image rotated by each of
-//     Options.Angles (±20°, ±40°) in turn (faces must score MinRotatedScore,
-//     20). The first retry that finds faces replaces the weak upright ones;
+//  3. Retries, each only when the stages before found nothing confident
+//     (no face scoring MinExtraScore, 10), so a clear photo pays for none of
+//     them:
+//     a. The mirror image (pico's cascade is not left-right symmetric and
+//     finds some faces only mirrored; faces must score MinExtraScore).
+//     b. Faces crossing the border (pad.go), whenever nothing confident was
+//     found upright. The grey image is padded by 0.4 of its shorter side on
+//     every side, the padding repeating the edge pixels outward, and the
+//     windows that cross the old border (centred inside the image) are
+//     scanned, up to 1.8 times the shorter side. A border cluster replaces
+//     an inner one it overlaps only when it scores more, and the result
+//     replaces a mirror face only when it scores more. This finds the faces
+//     of ID portraits, close selfies and tight crops whose forehead or chin
+//     touches the border. When nothing at all is found (after the quarter
+//     turns and ONet's look at the weak windows, step 5), the padded
+//     image's weak border windows, mirror image and rotations are the last
+//     resort.
+//     c. Quarter turns: when nothing is found at all, the image turned by
+//     90, 270 and 180 degrees goes through steps 2 to 3b (and ONet's check,
+//     step 5) in that order; the first that gives faces wins and
+//     Face.Orientation reports the turn. They run before the in-plane
+//     rotations, which otherwise find a quarter-turned face at 40° with
+//     poor landmarks.
+//     d. In-plane rotations: the grey image rotated by each of
+//     Options.Angles (±20°, ±40°) in turn (faces must score
+//     MinRotatedScore, 20).
+//     The first retry that finds faces replaces the weak upright ones;
 //     boxes and landmarks are mapped back to the input, left and right in the
-//     input's order. On fold 1 of LFW the mirror retry halved the images
+//     face's order. On fold 1 of LFW the mirror retry halved the images
 //     without a face (4 → 2) and raised the end-to-end pair accuracy from
 //     98.33% to 98.50%. (pigo's own rotated
 //     classifier clamps columns to the row count and can index outside the
@@ -58,15 +79,33 @@
 //     instead takes the points of MTCNN's ONet run once on the face box
 //     (refine.go; the cascade points are then only computed for the tilt of
 //     faces found rotated).
-//  5. Weak faces (LandmarksONet only). pico's cascade scores some turned,
-//     shadowed or partly covered faces weakly. Upright windows scoring from
-//     0.5 up to the cuts above that do not overlap a face already found
-//     (IoU ≤ 0.3) are shown to ONet, and kept when its face probability is
-//     at least MinExtraFaceProb (0.99); when nothing was found at all, every
-//     retry's weak windows get the same test with MinFaceProb (0.9). On
-//     LFW this found the central face of images where only a face at the
-//     side had scored, and raised the 10-fold pair accuracy from 98.98 % to
-//     99.10 %.
+//  5. ONet's word (LandmarksONet only). ONet runs on every face anyway (for
+//     its landmarks), and its face probability decides every doubtful one:
+//     a face scoring under MinRotatedScore (20), found on the mirror image
+//     or a rotated one (in-plane or a quarter turn), or overlapping a better face (IoU above
+//     IoUThreshold) is kept only with a probability of MinFaceProb (0.9) or
+//     more. This removes the false faces pico's cascade scores on hair,
+//     foreheads and textures (obama_partial_face.jpg gave a box on the hair
+//     at 6.2, the 2012 portrait a second box on the forehead at 14.3).
+//     pico's cascade also scores some turned, shadowed or partly covered
+//     faces weakly. Upright windows scoring from 0.5 up to the cuts above
+//     that do not overlap a face already found (IoU ≤ 0.3) are shown to
+//     ONet, and kept when its face probability is at least
+//     MinExtraFaceProb (0.99); when nothing was found at all, the weak
+//     windows of the image as it is (upright, mirrored, rotated) get the
+//     same test with MinFaceProb (0.9). On LFW this found the central face
+//     of images where only a face at the side had scored, and raised the
+//     10-fold pair accuracy from 98.98 % to 99.10 %.
+//     When the only faces found cross the image border, the slow stages
+//     (rotations, weak windows) still run on the image as it is and add
+//     the faces they find outside those: a head cut by the frame beside the
+//     subject must not hide the subject (LFW's Tung_Chee-hwa_0001).
+//  6. Duplicates. Faces overlapping a better-scoring face by IoU 0.5 or
+//     more whose landmarks agree (mean point distance under a third of the
+//     eye distance) are dropped: pigo's clustering is greedy and not
+//     transitive (the 2012 portrait scaled to 640 px wide gave two boxes at
+//     IoU 0.90), while two overlapping boxes with different points are two
+//     people, one partly behind the other.
 //
 // # Accuracy and speed
 //

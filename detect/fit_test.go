@@ -65,7 +65,7 @@ func TestFitLandmarkCorrection(t *testing.T) {
 				if sx != 1 || sy != 1 || img.Bounds().Min != (image.Point{}) {
 					continue
 				}
-				dets := d.windows(&g, d.opts.MinScore)
+				dets := d.windows(&g, 0, d.opts.MinScore)
 				best := -1
 				for j, w := range dets {
 					if best < 0 || w.Scale > dets[best].Scale {

@@ -43,12 +43,14 @@ const DefaultMinExtraFaceProb = 0.99
 // MinScore, since ONet rejects what is not a face.
 const fallbackScore = 0.5
 
-// refineAll moves every face's landmarks to ONet's.
-func (d *Detector) refineAll(img image.Image, faces []Face) []Face {
+// refineAll moves every face's landmarks to ONet's and returns ONet's face
+// probability for each.
+func (d *Detector) refineAll(img image.Image, faces []Face) ([]Face, []float32) {
+	probs := make([]float32, len(faces))
 	for i := range faces {
-		faces[i], _ = d.refine(img, faces[i])
+		faces[i], probs[i] = d.refine(img, faces[i])
 	}
-	return faces
+	return faces, probs
 }
 
 // refine runs ONet on the pigo box and returns the face with ONet's
@@ -62,11 +64,15 @@ func (d *Detector) refineAll(img image.Image, faces []Face) []Face {
 // pairs, within the run-to-run spread of such changes. So there is one pass.
 func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 	box := onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: float64(f.Box.Dx())}
-	if f.Angle != 0 {
+	switch {
+	case f.Angle != 0:
 		// Faces found on a rotated copy: turn the crop with the face,
-		// using the cascade's eye line as the face's tilt.
+		// using the cascade's eye line (in input coordinates, so quarter
+		// turns included) as the face's tilt.
 		e := r2.Sub(f.Landmarks[1], f.Landmarks[0])
 		box.Angle = math.Atan2(e.Y, e.X)
+	case f.Orientation != 0:
+		box.Angle = float64(f.Orientation) * math.Pi / 180
 	}
 	r := d.onet.Run(img, box)
 	f.Landmarks = r.Landmarks

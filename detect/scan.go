@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/binary"
 	"fmt"
+	"image"
 	"math"
 	"sync"
 
@@ -77,6 +78,15 @@ func parseFaceCascade(b []byte) (*faceCascade, error) {
 // lets the processor overlap them. Each window still sums its trees in
 // order, so the scores are pigo's to the bit.
 func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale float64) []pigo.Detection {
+	return fc.scanBorder(g, minSize, maxSize, shift, scale, image.Rectangle{})
+}
+
+// scanBorder is scan restricted, when inner is not empty, to the windows
+// centred in inner that are not wholly inside it: the windows crossing the
+// border of an image that lies at inner within the padded raster g (see
+// padded). The windows wholly inside were already seen by the scan of the
+// image itself.
+func (fc *faceCascade) scanBorder(g *grayImage, minSize, maxSize int, shift, scale float64, inner image.Rectangle) []pigo.Detection {
 	nodes := 1 << fc.depth
 	sc, _ := fc.scratch.Get().(*scanScratch)
 	if sc == nil {
@@ -93,6 +103,10 @@ func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale flo
 		sc.centres, sc.sums = sc.centres[:0], sc.sums[:0]
 		for row := half; row <= g.H-half; row += step {
 			for col := half; col <= g.W-half; col += step {
+				if !inner.Empty() && (!(image.Point{X: col, Y: row}).In(inner) ||
+					row-half >= inner.Min.Y && row+half <= inner.Max.Y && col-half >= inner.Min.X && col+half <= inner.Max.X) {
+					continue
+				}
 				sc.centres = append(sc.centres, int32(row*dim+col))
 				sc.sums = append(sc.sums, 0)
 			}
