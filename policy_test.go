@@ -168,9 +168,10 @@ func TestBestFaceFindsEachPerson(t *testing.T) {
 	}
 }
 
-// TestEmbedIsComparesVector: Compare (default options) scores exactly the
-// cosine of the two Embed vectors — the bench and stored templates rely on
-// it — also when image2 holds several faces.
+// TestEmbedIsComparesVector: Compare (default options) scores exactly
+// compare.Similarity of the two Embed vectors (the cosine after the bundled
+// normalisation) — the bench and stored templates rely on it — also when
+// image2 holds several faces.
 func TestEmbedIsComparesVector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large photos")
@@ -195,7 +196,7 @@ func TestEmbedIsComparesVector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := compare.Cosine(v1, v2); math.Float64bits(c) != math.Float64bits(res.Similarity) {
+		if c := compare.Similarity(v1, v2); math.Float64bits(c) != math.Float64bits(res.Similarity) {
 			t.Errorf("%v / %v: Compare %v, cosine of Embed %v", pair[0], pair[1], res.Similarity, c)
 		}
 	}
