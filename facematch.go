@@ -253,11 +253,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 	// URL, say): image1's error is the one reported then anyway. (Not the
 	// other way round, so which error is reported never depends on timing.)
 	var (
-		wg    sync.WaitGroup
-		imgs  [2]image.Image
-		faces [2][]detect.Face
-		embs  [2][]faceEmbedding
-		errs  [2]error
+		wg   sync.WaitGroup
+		seen [2]examined
+		errs [2]error
 	)
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -271,7 +269,7 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 				}
 			}()
 			defer recoverInternal(&errs[i])
-			imgs[i], faces[i], embs[i], errs[i] = m.examine(inner, src, i == 1 && o.BestFace)
+			seen[i], errs[i] = m.examineImage(inner, src, i == 1 && o.BestFace)
 		}()
 	}
 	wg.Wait()
@@ -283,31 +281,54 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 			return nil, &ImageError{Image: i + 1, Err: err}
 		}
 	}
-	res = &Result{Threshold: threshold}
-	for i := range imgs {
-		b := imgs[i].Bounds()
-		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: faces[i], Image: imgs[i],
-			Used: embs[i][0].index, Crop: embs[i][0].crop}
+	return m.decide(ctx, &seen[0], &seen[1], threshold, &o)
+}
+
+// examined is an image as Compare sees it: decoded, its faces found and
+// the face(s) to compare embedded.
+type examined struct {
+	img   image.Image
+	faces []detect.Face
+	embs  []faceEmbedding
+}
+
+func (m *Matcher) examineImage(ctx context.Context, src Source, all bool) (examined, error) {
+	img, faces, embs, err := m.examine(ctx, src, all)
+	return examined{img, faces, embs}, err
+}
+
+// decide applies Compare's face policy to an examined image1 (ref) and
+// image2 (cand) and scores them: the comparison shared by Compare and
+// CompareMany, so both give the same answer bit for bit. Its errors are
+// about image2 (*ImageError) or liveness.
+func (m *Matcher) decide(ctx context.Context, ref, cand *examined, threshold float64, o *CompareOptions) (*Result, error) {
+	res := &Result{Threshold: threshold}
+	for i, e := range [2]*examined{ref, cand} {
+		b := e.img.Bounds()
+		res.Images[i] = ImageFaces{Width: b.Dx(), Height: b.Dy(), Faces: e.faces, Image: e.img,
+			Used: e.embs[0].index, Crop: e.embs[0].crop}
 	}
-	// embs[1] holds one face (the largest usable) unless BestFace asked for
-	// all of them: then the most similar wins (ties: the larger face).
-	ref := embs[0][0].vec
+	// cand.embs holds one face (the largest usable) unless BestFace asked
+	// for all of them: then the most similar wins (ties: the larger face).
+	refVec := ref.embs[0].vec
 	best := math.Inf(-1)
-	for _, e := range embs[1] {
-		if c := compare.Similarity(ref, e.vec); c > best {
+	for _, e := range cand.embs {
+		if c := compare.Similarity(refVec, e.vec); c > best {
 			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
 	}
-	res.MultipleFaces = competingFaces(faces[1], res.Images[1].Used) > 0
+	faces := cand.faces
+	res.MultipleFaces = competingFaces(faces, res.Images[1].Used) > 0
 	if res.MultipleFaces && o.RequireSingleFace {
 		return nil, &ImageError{Image: 2, Err: fmt.Errorf("%w: %d faces found, %d of them at least %.0f%% as wide as the largest",
-			ErrMultipleFaces, len(faces[1]), 1+competingFaces(faces[1], res.Images[1].Used), 100*CompetingFaceRatio)}
+			ErrMultipleFaces, len(faces), 1+competingFaces(faces, res.Images[1].Used), 100*CompetingFaceRatio)}
 	}
 	res.Similarity = best
 	res.Percentage = compare.RoundPercentage(m.cal.Percentage(best))
 	res.Match = compare.Meets(res.Percentage, threshold)
-	if opts != nil && opts.Liveness {
-		if res.Liveness, err = m.checkLiveness(ctx, imgs[1], faces[1][res.Images[1].Used]); err != nil {
+	if o.Liveness {
+		var err error
+		if res.Liveness, err = m.checkLiveness(ctx, cand.img, faces[res.Images[1].Used]); err != nil {
 			return nil, err
 		}
 	}

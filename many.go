@@ -49,12 +49,13 @@ func (r *ManyResult) BestResult() *Result {
 	return r.Results[r.Best].Result
 }
 
-// CompareMany compares the reference (image1) with each candidate in turn,
-// as Compare does with each pair: the same face policy, the same
-// percentages and verdicts, bit for bit. The reference is read once (one
-// fetch for a URL); its face is found and embedded once per candidate, the
-// price of giving exactly Compare's answer for every pair. Candidates are
-// compared in parallel (at most GOMAXPROCS at a time).
+// CompareMany compares the reference (image1) with each candidate, as
+// Compare does with each pair: the same face policy (largest face,
+// competing-face flag, RequireSingleFace, BestFace, Liveness), the same
+// percentages and verdicts, bit for bit. The reference is read, searched
+// for faces and embedded once, while the candidates are examined in
+// parallel (at most GOMAXPROCS at a time); each result's Images[0] is that
+// one examination (its Faces and Crop are shared between results).
 //
 // An error about the reference, an invalid threshold, a cancelled context,
 // or a number of candidates outside [1, MaxCandidates] fails the whole call;
@@ -70,10 +71,14 @@ func (m *Matcher) CompareMany(ctx context.Context, reference Source, candidates 
 	if len(candidates) == 0 || len(candidates) > MaxCandidates {
 		return nil, fmt.Errorf("%w: got %d", ErrTooManyCandidates, len(candidates))
 	}
+	var o CompareOptions
+	if opts != nil {
+		o = *opts
+	}
 	// Validate the threshold before any image is read, as Compare does.
 	th := DefaultThreshold
-	if opts != nil && opts.Threshold != 0 {
-		th = opts.Threshold
+	if o.Threshold != 0 {
+		th = o.Threshold
 	}
 	if err := CheckThreshold(th); err != nil {
 		return nil, err
@@ -81,40 +86,64 @@ func (m *Matcher) CompareMany(ctx context.Context, reference Source, candidates 
 	if reference == nil {
 		return nil, &ImageError{Image: 1, Err: ErrNilSource}
 	}
-	refImg, err := reference.load(ctx, m)
-	if err != nil {
-		return nil, &ImageError{Image: 1, Err: err}
-	}
-	ref := Image(refImg)
-	res = &ManyResult{Results: make([]CandidateResult, len(candidates)), Best: -1}
 	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The reference is examined once, alongside the first candidates; a
+	// failure of it cancels their work, as in Compare.
 	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		refErr error // an error about the reference (the same for every pair)
+		ref     examined
+		refErr  error
+		refDone = make(chan struct{})
 	)
+	go func() {
+		defer close(refDone)
+		defer func() {
+			if refErr != nil {
+				cancel()
+			}
+		}()
+		defer recoverInternal(&refErr)
+		ref, refErr = m.examineImage(inner, reference, false)
+	}()
+	res = &ManyResult{Results: make([]CandidateResult, len(candidates)), Best: -1}
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	for i, c := range candidates {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := m.Compare(inner, ref, c, opts)
+			var err error
+			defer func() {
+				if err != nil {
+					res.Results[i].Err = &ImageError{Image: i + 2, Err: err}
+				}
+			}()
+			defer recoverInternal(&err)
+			if sharedReader(reference, c) {
+				err = ErrSharedReader
+				return
+			}
+			var cand examined
+			var cerr error
+			func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				cand, cerr = m.examineImage(inner, c, o.BestFace)
+			}()
+			<-refDone
+			if cerr != nil || refErr != nil {
+				err = cerr
+				return
+			}
+			r, derr := m.decide(inner, &ref, &cand, th, &o)
 			var ie *ImageError
 			switch {
-			case err == nil:
+			case derr == nil:
 				res.Results[i].Result = r
-			case errors.As(err, &ie) && ie.Image == 2:
-				res.Results[i].Err = &ImageError{Image: i + 2, Err: ie.Err}
+			case errors.As(derr, &ie):
+				err = ie.Err
 			default:
-				mu.Lock()
-				if refErr == nil {
-					refErr = err
-				}
-				mu.Unlock()
-				cancel()
+				err = derr
 			}
 		}()
 	}
@@ -123,7 +152,7 @@ func (m *Matcher) CompareMany(ctx context.Context, reference Source, candidates 
 		return nil, err
 	}
 	if refErr != nil {
-		return nil, refErr
+		return nil, &ImageError{Image: 1, Err: refErr}
 	}
 	for i, r := range res.Results {
 		if r.Result != nil && (res.Best < 0 || r.Percentage > res.Results[res.Best].Percentage) {

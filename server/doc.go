@@ -15,6 +15,9 @@
 //	threshold        optional, default 0.70, within [0.70, 0.95]
 //	image1, image2   each a JPEG/PNG file part (≤ 6 MB) or a text field
 //	                 holding an http(s) URL, in any mix
+//	image3 … image10 optional further images, each compared with image1
+//	                 as image2 is (the answer adds data.best and
+//	                 data.results, one entry per candidate; see many.go)
 //
 // A scan that worked answers 200 with
 //
@@ -40,8 +43,9 @@
 // The multipart body is streamed part by part (never spooled to memory or
 // temporary files by the standard library's form parser): each image is
 // read up to MaxImageBytes+1 bytes and refused with 413 beyond, the whole
-// body is capped with http.MaxBytesReader at BodyLimit, text fields are
-// read up to 4 KB, and at most 16 parts are accepted.
+// body is capped at BodyLimit, raised by MaxImageBytes for each further
+// image (BodyLimitFor), text fields are read up to 4 KB, and at most 24
+// parts are accepted.
 //
 // # Under load
 //
@@ -52,9 +56,9 @@
 //     arriving, fetching, queued or compared); one more is answered 503
 //     before its body is read. Options.MaxPerClient optionally caps one
 //     remote address (off by default: clients behind a gateway share one).
-//     Each body's Content-Length (BodyLimit when unknown) is reserved
-//     against Options.BodyBudget before it is read; one that does not fit
-//     is answered 503.
+//     Each body's Content-Length (when unknown, BodyLimit, grown by each
+//     further image as it arrives) is reserved against Options.BodyBudget
+//     before it is read; one that does not fit is answered 503.
 //   - Body: after Options.UploadGrace the body must keep an average of
 //     Options.MinUploadRate bytes per second (the connection's read
 //     deadline moves with the bytes received), else 408

@@ -100,9 +100,9 @@ func (e *RequestError) Unwrap() error { return e.Err }
 
 func reqErr(c Code, msg string) *RequestError { return &RequestError{Code: c, Message: msg} }
 
-// imageName is "image1" or "image2" (or "" for 0).
+// imageName is "image1", "image2" … (or "" for 0).
 func imageName(i int) string {
-	if i == 1 || i == 2 {
+	if i >= 1 {
 		return fmt.Sprintf("image%d", i)
 	}
 	return ""

@@ -267,7 +267,7 @@ func (s *Server) withImage(w http.ResponseWriter, r *http.Request, lg *reqLog, e
 		return
 	}
 	lg.ref = req.referenceID
-	lg.img = [2]string{req.image.Kind(), ""}
+	lg.img = []string{req.image.Kind()}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 	defer cancel()
 	// A compare slot, in the same queue as face match (no decode budget is

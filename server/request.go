@@ -26,17 +26,21 @@ const (
 	FieldLiveness       = "liveness"    // "Y"/"y": also check image2's liveness
 	FieldSingleFace     = "single_face" // optional: Y/y refuses an image2 with a competing face (422 error_multiple_faces)
 	FieldImage1         = "image1"
-	FieldImage2         = "image2"
+	FieldImage2         = "image2" // further images: image3 … image10 (MaxImages)
 
 	MaxReferenceIDLen    = 100  // characters
 	MaxConsentPurposeLen = 200  // characters
 	MaxURLLen            = 2048 // bytes
 	maxTextField         = 4096 // bytes read from any non-image text field
-	maxParts             = 16   // parts in one request (6 known fields + slack)
+	maxParts             = 24   // parts in one request (6 text fields, MaxImages images, slack)
+
+	// MaxImages is the most images one request compares: image1 (the
+	// reference) with image2 … image10, each as image2 is.
+	MaxImages = 1 + facematch.MaxCandidates
 
 	// DefaultMaxImageBytes is the per-image cap (6 MB), for uploads and URLs.
 	DefaultMaxImageBytes = 6 << 20
-	// bodyMargin is what the body cap allows beyond two images: the text
+	// bodyMargin is what the body cap allows beyond the images: the text
 	// fields, the multipart boundaries and part headers.
 	bodyMargin = 256 << 10
 )
@@ -79,16 +83,37 @@ type Request struct {
 	Liveness       bool    // field liveness = Y: add data.liveness
 	SingleFace     bool    // single_face=Y: a competing face in image2 is an error
 	Image1, Image2 Image
+	// More holds image3, image4 … in order (empty for a two-image
+	// request): further candidates, each compared with Image1 as Image2 is.
+	More []Image
 }
 
-// BodyLimit returns the request body cap for a per-image cap.
-func BodyLimit(maxImageBytes int64) int64 { return 2*maxImageBytes + bodyMargin }
+// Candidates returns image2 and the further images, in order.
+func (r *Request) Candidates() []Image { return append([]Image{r.Image2}, r.More...) }
+
+// BodyLimit returns the body cap of a two-image request for a per-image
+// cap.
+func BodyLimit(maxImageBytes int64) int64 { return BodyLimitFor(maxImageBytes, 2) }
+
+// BodyLimitFor returns the body cap of a request with the given number of
+// images (at least two are counted): maxImageBytes per image plus 256 KB
+// for the text fields and the multipart framing.
+func BodyLimitFor(maxImageBytes int64, images int) int64 {
+	return int64(max(images, 2))*maxImageBytes + bodyMargin
+}
 
 // ParseRequest reads a multipart/form-data face-match request from r,
 // streaming it part by part (nothing goes to temporary files, each image is
 // read at most up to maxImageBytes+1 bytes). Errors are *RequestError. The
-// caller caps the body (http.MaxBytesReader) at BodyLimit(maxImageBytes).
+// body is capped at BodyLimit(maxImageBytes), raised by maxImageBytes for
+// each further image (image3 …) as its part arrives: BodyLimitFor.
 func ParseRequest(r *http.Request, maxImageBytes int64) (*Request, error) {
+	return parseRequest(r, maxImageBytes, nil)
+}
+
+// parseRequest is ParseRequest; reserve, when not nil, is asked for the
+// bytes of each raise of the body cap (false: 503 error_server_busy).
+func parseRequest(r *http.Request, maxImageBytes int64, reserve func(extra int64) bool) (*Request, error) {
 	if maxImageBytes <= 0 {
 		maxImageBytes = DefaultMaxImageBytes
 	}
@@ -101,8 +126,9 @@ func ParseRequest(r *http.Request, maxImageBytes int64) (*Request, error) {
 	if boundary == "" || len(boundary) > 70 {
 		return nil, reqErr(CodeInvalidRequest, "The multipart/form-data Content-Type has no valid boundary.")
 	}
-	fr := &finalBoundaryReader{r: r.Body, final: []byte("--" + boundary + "--")}
-	return parseMultipart(multipart.NewReader(fr, boundary), fr, maxImageBytes)
+	bc := &bodyCap{r: r.Body, limit: BodyLimit(maxImageBytes), reserve: reserve}
+	fr := &finalBoundaryReader{r: bc, final: []byte("--" + boundary + "--")}
+	return parseMultipart(multipart.NewReader(fr, boundary), fr, bc, maxImageBytes)
 }
 
 // finalBoundaryReader watches the stream for the closing boundary:
@@ -136,166 +162,301 @@ func (f *finalBoundaryReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, maxImageBytes int64) (_ *Request, err error) {
-	var (
-		req      = &Request{Threshold: DefaultThreshold}
-		seen     = map[string]bool{}
-		images   [2]*Image
-		consent  string
-		thrText  string
-		livText  string
-		nparts   int
-		haveRef  bool
-		havePurp bool
-	)
+// form is the state of a face-match form while its parts are read.
+type form struct {
+	req           *Request
+	maxImageBytes int64
+	cap           *bodyCap // nil when the caller caps the body itself
+	seen          map[string]bool
+	images        [MaxImages]*Image // images[i] is image<i+1>
+	consent       string
+	thrText       string
+	livText       string
+	nparts        int
+	haveRef       bool
+	havePurp      bool
+}
+
+func parseMultipart(mr *multipart.Reader, fr *finalBoundaryReader, bc *bodyCap, maxImageBytes int64) (_ *Request, err error) {
+	f := &form{req: &Request{Threshold: DefaultThreshold}, maxImageBytes: maxImageBytes, cap: bc, seen: map[string]bool{}}
 	defer func() {
 		// A request refused for another field still names its valid
 		// reference_id in the log line.
 		var re *RequestError
 		if err != nil && errors.As(err, &re) {
-			if ref := strings.TrimSpace(req.ReferenceID); ref != "" && utf8.RuneCountInString(ref) <= MaxReferenceIDLen && printable(ref) {
+			if ref := strings.TrimSpace(f.req.ReferenceID); ref != "" && utf8.RuneCountInString(ref) <= MaxReferenceIDLen && printable(ref) {
 				re.ReferenceID = ref
 			}
 		}
 	}()
+	if err := f.readParts(mr, fr); err != nil {
+		return nil, err
+	}
+	return f.validate()
+}
+
+// readParts reads every part of the body up to its closing boundary.
+func (f *form) readParts(mr *multipart.Reader, fr *finalBoundaryReader) error {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			if fr != nil && !fr.seen {
-				return nil, reqErr(CodeInvalidRequest, "The multipart body is truncated (no closing boundary).")
+				return reqErr(CodeInvalidRequest, "The multipart body is truncated (no closing boundary).")
 			}
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, bodyError(err, "The multipart body is malformed.")
+			return bodyError(err, "The multipart body is malformed.")
 		}
-		nparts++
-		if nparts > maxParts {
-			part.Close()
-			return nil, reqErr(CodeInvalidRequest, fmt.Sprintf("Too many parts in the multipart body (at most %d).", maxParts))
-		}
-		name := part.FormName()
-		switch name {
-		case FieldImage1, FieldImage2:
-			if seen[name] {
-				part.Close()
-				return nil, reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
-			}
-			seen[name] = true
-			idx := 0
-			if name == FieldImage2 {
-				idx = 1
-			}
-			im, err := readImagePart(part, name, maxImageBytes)
-			part.Close()
-			if err != nil {
-				return nil, err
-			}
-			images[idx] = im
-		case FieldReferenceID, FieldConsent, FieldConsentPurpose, FieldThreshold, FieldLiveness, FieldSingleFace:
-			if seen[name] {
-				part.Close()
-				return nil, reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
-			}
-			seen[name] = true
-			v, err := readText(part, name)
-			part.Close()
-			if err != nil {
-				return nil, err
-			}
-			switch name {
-			case FieldReferenceID:
-				req.ReferenceID, haveRef = v, true
-			case FieldConsent:
-				consent = v
-			case FieldConsentPurpose:
-				req.ConsentPurpose, havePurp = v, true
-			case FieldThreshold:
-				thrText = v
-			case FieldLiveness:
-				livText = v
-			case FieldSingleFace:
-				switch strings.TrimSpace(v) {
-				case "Y", "y":
-					req.SingleFace = true
-				case "", "N", "n":
-				default:
-					return nil, reqErr(CodeInvalidField, "The field single_face must be Y or N.")
-				}
-			}
-		default:
-			// Unknown parts are drained (bounded by the body cap) and ignored.
-			_, err := io.Copy(io.Discard, part)
-			part.Close()
-			if err != nil {
-				return nil, bodyError(err, "The multipart body is malformed.")
-			}
-		}
-	}
-
-	// Validate in a fixed order so a request with several problems always
-	// gets the same answer.
-	ref := strings.TrimSpace(req.ReferenceID)
-	if !haveRef || ref == "" {
-		return nil, reqErr(CodeMissingField, "The field reference_id is required.")
-	}
-	if n := utf8.RuneCountInString(ref); n > MaxReferenceIDLen {
-		return nil, reqErr(CodeInvalidField, fmt.Sprintf("The field reference_id is longer than %d characters.", MaxReferenceIDLen))
-	}
-	if !printable(ref) {
-		return nil, reqErr(CodeInvalidField, "The field reference_id must contain printable characters only.")
-	}
-	req.ReferenceID = ref
-
-	if !seen[FieldConsent] || strings.TrimSpace(consent) == "" {
-		return nil, reqErr(CodeConsentRequired, "The field consent is required and must be Y or y.")
-	}
-	if c := strings.TrimSpace(consent); c != "Y" && c != "y" {
-		return nil, reqErr(CodeConsentRequired, "")
-	}
-
-	purpose := strings.TrimSpace(req.ConsentPurpose)
-	if !havePurp || purpose == "" {
-		return nil, reqErr(CodeMissingField, "The field consent_purpose is required.")
-	}
-	if n := utf8.RuneCountInString(purpose); n > MaxConsentPurposeLen {
-		return nil, reqErr(CodeInvalidField, fmt.Sprintf("The field consent_purpose is longer than %d characters.", MaxConsentPurposeLen))
-	}
-	if !printable(purpose) {
-		return nil, reqErr(CodeInvalidField, "The field consent_purpose must contain printable characters only.")
-	}
-	req.ConsentPurpose = purpose
-
-	if t := strings.TrimSpace(thrText); t != "" {
-		v, err := parseDecimal(t)
-		if err == nil {
-			err = facematch.CheckThreshold(v)
-		}
+		err = f.readPart(part)
+		part.Close()
 		if err != nil {
-			return nil, &RequestError{Code: CodeInvalidThreshold, Message: "The threshold must be a number between 0.70 and 0.95 (got " + strconv.Quote(truncate(t, 32)) + ").", Err: err}
-		}
-		req.Threshold = v
-	}
-
-	switch strings.TrimSpace(livText) {
-	case "Y", "y":
-		req.Liveness = true
-	case "", "N", "n":
-	default:
-		return nil, reqErr(CodeInvalidField, "The field liveness must be Y or N.")
-	}
-
-	for i, im := range images {
-		if im == nil {
-			n := imageName(i + 1)
-			return nil, reqErr(CodeMissingField, "The field "+n+" is required: a JPEG/PNG file upload or an http(s) URL.")
+			return err
 		}
 	}
-	req.Image1, req.Image2 = *images[0], *images[1]
-	return req, nil
 }
 
-// readImagePart reads image1/image2: a file part (upload) or a text field
+// readPart reads one part: an image, a known text field, or an unknown
+// part (drained, bounded by the body cap, and ignored).
+func (f *form) readPart(part *multipart.Part) error {
+	f.nparts++
+	if f.nparts > maxParts {
+		return reqErr(CodeInvalidRequest, fmt.Sprintf("Too many parts in the multipart body (at most %d).", maxParts))
+	}
+	name := part.FormName()
+	n, isImage, err := imageField(name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case isImage:
+		if err := f.once(name); err != nil {
+			return err
+		}
+		if n > 2 && f.cap != nil {
+			// Each further image brings its own share of the body cap.
+			if err := f.cap.grow(f.maxImageBytes); err != nil {
+				return err
+			}
+		}
+		im, err := readImagePart(part, name, f.maxImageBytes)
+		if err != nil {
+			return err
+		}
+		f.images[n-1] = im
+		return nil
+	case name == FieldReferenceID, name == FieldConsent, name == FieldConsentPurpose, name == FieldThreshold, name == FieldLiveness, name == FieldSingleFace:
+		if err := f.once(name); err != nil {
+			return err
+		}
+		v, err := readText(part, name)
+		if err != nil {
+			return err
+		}
+		return f.setText(name, v)
+	default:
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return bodyError(err, "The multipart body is malformed.")
+		}
+		return nil
+	}
+}
+
+// once refuses a field given twice.
+func (f *form) once(name string) error {
+	if f.seen[name] {
+		return reqErr(CodeInvalidField, "The field "+name+" is given more than once.")
+	}
+	f.seen[name] = true
+	return nil
+}
+
+// setText records a text field; only single_face is checked at once (the
+// others are validated in a fixed order by validate).
+func (f *form) setText(name, v string) error {
+	switch name {
+	case FieldReferenceID:
+		f.req.ReferenceID, f.haveRef = v, true
+	case FieldConsent:
+		f.consent = v
+	case FieldConsentPurpose:
+		f.req.ConsentPurpose, f.havePurp = v, true
+	case FieldThreshold:
+		f.thrText = v
+	case FieldLiveness:
+		f.livText = v
+	case FieldSingleFace:
+		switch strings.TrimSpace(v) {
+		case "Y", "y":
+			f.req.SingleFace = true
+		case "", "N", "n":
+		default:
+			return reqErr(CodeInvalidField, "The field single_face must be Y or N.")
+		}
+	}
+	return nil
+}
+
+// imageField tells whether name is an image field, image1 … image<MaxImages>,
+// and which; a higher image number is an error. Other names (image01,
+// imagex) are not image fields.
+func imageField(name string) (n int, ok bool, err error) {
+	digits, found := strings.CutPrefix(name, "image")
+	if !found || digits == "" || digits[0] == '0' || len(digits) > 6 {
+		return 0, false, nil
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return 0, false, nil
+		}
+	}
+	n, _ = strconv.Atoi(digits)
+	if n > MaxImages {
+		return 0, false, reqErr(CodeInvalidField, fmt.Sprintf("Too many images: at most %d (image1 to image%d), got %s.", MaxImages, MaxImages, truncate(name, 16)))
+	}
+	return n, true, nil
+}
+
+// validate checks the fields in a fixed order, so a request with several
+// problems always gets the same answer.
+func (f *form) validate() (*Request, error) {
+	for _, check := range []func() error{f.checkReference, f.checkConsent, f.checkPurpose, f.checkThreshold, f.checkLiveness, f.checkImages} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	return f.req, nil
+}
+
+func (f *form) checkReference() error {
+	ref := strings.TrimSpace(f.req.ReferenceID)
+	if !f.haveRef || ref == "" {
+		return reqErr(CodeMissingField, "The field reference_id is required.")
+	}
+	if n := utf8.RuneCountInString(ref); n > MaxReferenceIDLen {
+		return reqErr(CodeInvalidField, fmt.Sprintf("The field reference_id is longer than %d characters.", MaxReferenceIDLen))
+	}
+	if !printable(ref) {
+		return reqErr(CodeInvalidField, "The field reference_id must contain printable characters only.")
+	}
+	f.req.ReferenceID = ref
+	return nil
+}
+
+func (f *form) checkConsent() error {
+	if !f.seen[FieldConsent] || strings.TrimSpace(f.consent) == "" {
+		return reqErr(CodeConsentRequired, "The field consent is required and must be Y or y.")
+	}
+	if c := strings.TrimSpace(f.consent); c != "Y" && c != "y" {
+		return reqErr(CodeConsentRequired, "")
+	}
+	return nil
+}
+
+func (f *form) checkPurpose() error {
+	purpose := strings.TrimSpace(f.req.ConsentPurpose)
+	if !f.havePurp || purpose == "" {
+		return reqErr(CodeMissingField, "The field consent_purpose is required.")
+	}
+	if n := utf8.RuneCountInString(purpose); n > MaxConsentPurposeLen {
+		return reqErr(CodeInvalidField, fmt.Sprintf("The field consent_purpose is longer than %d characters.", MaxConsentPurposeLen))
+	}
+	if !printable(purpose) {
+		return reqErr(CodeInvalidField, "The field consent_purpose must contain printable characters only.")
+	}
+	f.req.ConsentPurpose = purpose
+	return nil
+}
+
+func (f *form) checkThreshold() error {
+	t := strings.TrimSpace(f.thrText)
+	if t == "" {
+		return nil
+	}
+	v, err := parseDecimal(t)
+	if err == nil {
+		err = facematch.CheckThreshold(v)
+	}
+	if err != nil {
+		return &RequestError{Code: CodeInvalidThreshold, Message: "The threshold must be a number between 0.70 and 0.95 (got " + strconv.Quote(truncate(t, 32)) + ").", Err: err}
+	}
+	f.req.Threshold = v
+	return nil
+}
+
+func (f *form) checkLiveness() error {
+	switch strings.TrimSpace(f.livText) {
+	case "Y", "y":
+		f.req.Liveness = true
+	case "", "N", "n":
+	default:
+		return reqErr(CodeInvalidField, "The field liveness must be Y or N.")
+	}
+	return nil
+}
+
+// checkImages requires image1 and image2, and further images numbered
+// without gaps (image3, image4, …).
+func (f *form) checkImages() error {
+	last := 2
+	for i, im := range f.images {
+		if im != nil {
+			last = max(last, i+1)
+		}
+	}
+	for i, im := range f.images[:last] {
+		if im != nil {
+			continue
+		}
+		n := imageName(i + 1)
+		if i < 2 {
+			return reqErr(CodeMissingField, "The field "+n+" is required: a JPEG/PNG file upload or an http(s) URL.")
+		}
+		return reqErr(CodeMissingField, fmt.Sprintf("The field %s is missing: %s is given, and images are numbered without gaps.", n, imageName(last)))
+	}
+	f.req.Image1, f.req.Image2 = *f.images[0], *f.images[1]
+	for _, im := range f.images[2:last] {
+		f.req.More = append(f.req.More, *im)
+	}
+	return nil
+}
+
+// bodyCap caps a request body at a limit that grows as further images
+// arrive; past it, reads fail with *http.MaxBytesError (413).
+type bodyCap struct {
+	r       io.Reader
+	n       int64 // bytes read
+	limit   int64
+	reserve func(extra int64) bool // nil, or asks the server for the memory of a raised limit
+}
+
+func (b *bodyCap) Read(p []byte) (int, error) {
+	if b.n > b.limit {
+		return 0, &http.MaxBytesError{Limit: b.limit}
+	}
+	if int64(len(p)) > b.limit-b.n+1 {
+		p = p[:b.limit-b.n+1] // one byte past the limit tells that there is more
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > b.limit {
+		return n - int(b.n-b.limit), &http.MaxBytesError{Limit: b.limit}
+	}
+	return n, err
+}
+
+// grow raises the cap by extra bytes, once the server has reserved them.
+func (b *bodyCap) grow(extra int64) error {
+	if b.reserve != nil && !b.reserve(extra) {
+		return &RequestError{Code: CodeOverloaded, Err: errBodyBudget}
+	}
+	b.limit += extra
+	return nil
+}
+
+var errBodyBudget = errors.New("no body budget left for a further image")
+
+// readImagePart reads an image field (image1, image2 …): a file part (upload) or a text field
 // holding an http(s) URL.
 func readImagePart(part *multipart.Part, name string, maxImageBytes int64) (*Image, error) {
 	data, err := io.ReadAll(io.LimitReader(part, maxImageBytes+1))

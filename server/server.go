@@ -159,6 +159,9 @@ type Server struct {
 
 	// compare is Matcher.Compare on the request's images; tests replace it.
 	compare func(ctx context.Context, m Matcher, req *Request) (*facematch.Result, error)
+	// compareMany compares ref with each candidate of a request with more
+	// than two images (many.go); tests replace it.
+	compareMany func(ctx context.Context, m Matcher, ref Image, cands []Image, opts *facematch.CompareOptions) (*facematch.ManyResult, error)
 	// abandoned counts comparisons still running after their request ended.
 	abandoned atomic.Int64
 }
@@ -216,21 +219,22 @@ func New(m Matcher, opts *Options) *Server {
 		o.Logger = slog.Default()
 	}
 	s := &Server{
-		adm:        newAdmission(o.MaxConcurrent, o.MemoryBudget, o.MaxQueue, o.QueueTimeout),
-		uploads:    make(chan struct{}, o.MaxUploads),
-		bodies:     semaphore.NewWeighted(o.BodyBudget),
-		bodyBudget: o.BodyBudget,
-		fetches:    make(chan struct{}, o.MaxFetches),
-		clients:    clientLimiter{max: o.MaxPerClient},
-		maxImage:   o.MaxImageBytes,
-		timeout:    o.RequestTimeout,
-		minRate:    o.MinUploadRate,
-		grace:      o.UploadGrace,
-		bodyTime:   o.BodyTimeout,
-		retryMin:   o.RetryAfter,
-		retryAfter: strconv.Itoa(int(math.Ceil(o.RetryAfter.Seconds()))),
-		log:        o.Logger,
-		compare:    defaultCompare,
+		adm:         newAdmission(o.MaxConcurrent, o.MemoryBudget, o.MaxQueue, o.QueueTimeout),
+		uploads:     make(chan struct{}, o.MaxUploads),
+		bodies:      semaphore.NewWeighted(o.BodyBudget),
+		bodyBudget:  o.BodyBudget,
+		fetches:     make(chan struct{}, o.MaxFetches),
+		clients:     clientLimiter{max: o.MaxPerClient},
+		maxImage:    o.MaxImageBytes,
+		timeout:     o.RequestTimeout,
+		minRate:     o.MinUploadRate,
+		grace:       o.UploadGrace,
+		bodyTime:    o.BodyTimeout,
+		retryMin:    o.RetryAfter,
+		retryAfter:  strconv.Itoa(int(math.Ceil(o.RetryAfter.Seconds()))),
+		log:         o.Logger,
+		compare:     defaultCompare,
+		compareMany: defaultCompareMany,
 	}
 	s.metrics = newMetrics(s.adm, func() int { return len(s.uploads) }, s.bodyInUse.Load)
 	if o.ClientID != "" || o.ClientSecret != "" {
@@ -323,6 +327,13 @@ type ResponseData struct {
 	// Liveness is image2's passive liveness, present when the request had
 	// liveness=Y. An attack is still a successful scan: the caller decides.
 	Liveness *LivenessData `json:"liveness,omitempty"`
+	// Best and Results are present only when the request had more than
+	// two images (image3 …): Best names the candidate with the highest
+	// percentage, which the fields above then describe (faceCount.image2
+	// stays image2's count); Results has one entry per candidate, image2
+	// first, each with its own result or error.
+	Best    string        `json:"best,omitempty"`
+	Results []ImageResult `json:"results,omitempty"`
 }
 
 // FaceCount is the number of faces found in each image.
@@ -380,89 +391,174 @@ type reqLog struct {
 	txn, ref, outcome, detail string
 	code                      string // responseCode
 	status                    int
-	img, urls                 [2]string
+	img, urls                 []string // per image: "upload"/"url", the URL as logged
 	err                       error
 }
 
+// handleFaceMatch serves PathFaceMatch: it checks the caller, admits the
+// request, reads it, prepares its images (fetch, decode-cost estimate,
+// queue), compares and answers. Each step answers its own failures.
 func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	lg := reqLog{txn: newTxnID()}
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			lg.err = fmt.Errorf("panic: %v", p)
-			s.fail(w, &lg, CodeInternal, "")
-		}
-		s.metrics.stages.WithLabelValues(stageTotal).Observe(time.Since(start).Seconds())
-		switch {
-		case lg.code != "":
-			s.metrics.requests.WithLabelValues(lg.code).Inc()
-		case lg.status == 499:
-			s.metrics.requests.WithLabelValues("client_closed").Inc()
-		}
-		s.logRequest(r, &lg, time.Since(start))
-	}()
+	defer s.finishFaceMatch(w, r, &lg, start)
 	w.Header().Set("X-Request-Id", lg.txn)
 
+	m, ok := s.checkCaller(w, r, &lg)
+	if !ok {
+		return
+	}
+	body, ok := s.admit(w, r, &lg)
+	if !ok {
+		return
+	}
+	defer body.release()
+	req, ok := s.readFaceMatch(w, r, &lg, start, body)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	j, ok := s.prepare(ctx, w, r, &lg, m, req)
+	if !ok {
+		return
+	}
+	out := s.run(ctx, j)
+	if out.err != nil {
+		s.answerError(w, r, &lg, out.err)
+		return
+	}
+	if out.many != nil {
+		s.answerMany(w, r, &lg, j, out.many)
+		return
+	}
+	s.answerPair(w, &lg, req, out.res)
+}
+
+// finishFaceMatch is deferred by handleFaceMatch: it turns a panic into a
+// 500, records the metrics and writes the log line.
+func (s *Server) finishFaceMatch(w http.ResponseWriter, r *http.Request, lg *reqLog, start time.Time) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		lg.err = fmt.Errorf("panic: %v", p)
+		s.fail(w, lg, CodeInternal, "")
+	}
+	s.metrics.stages.WithLabelValues(stageTotal).Observe(time.Since(start).Seconds())
+	switch {
+	case lg.code != "":
+		s.metrics.requests.WithLabelValues(lg.code).Inc()
+	case lg.status == 499:
+		s.metrics.requests.WithLabelValues("client_closed").Inc()
+	}
+	s.logRequest(r, lg, time.Since(start))
+}
+
+// checkCaller checks credentials, method and readiness, and returns the
+// matcher.
+func (s *Server) checkCaller(w http.ResponseWriter, r *http.Request, lg *reqLog) (Matcher, bool) {
 	// Credentials first: a client without them learns nothing about the
 	// endpoint, not even which methods it takes (401 before 405).
 	if !s.checkAuth(r) {
-		s.fail(w, &lg, CodeUnauthorized, "")
-		return
+		s.fail(w, lg, CodeUnauthorized, "")
+		return nil, false
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.fail(w, &lg, CodeMethodNotAllowed, "Use POST with a multipart/form-data body.")
-		return
+		s.fail(w, lg, CodeMethodNotAllowed, "Use POST with a multipart/form-data body.")
+		return nil, false
 	}
 	box := s.matcher.Load()
 	if box == nil {
 		w.Header().Set("Retry-After", s.retryAfter)
-		s.fail(w, &lg, CodeNotReady, "")
-		return
+		s.fail(w, lg, CodeNotReady, "")
+		return nil, false
 	}
-	// Admission: at most MaxUploads requests are in the house (bodies
-	// arriving, URLs fetched, queued or compared); one more is refused
-	// before its body is read. Slow bodies are cut by the minimum upload
-	// rate, so they cannot hold these places for long.
+	return box.m, true
+}
+
+// bodyReservation is the share of the body budget a request holds.
+type bodyReservation struct {
+	s      *Server
+	n      int64
+	client string
+}
+
+// grow reserves extra more bytes (for a further image's share of the body
+// cap); false when the budget cannot give them.
+func (b *bodyReservation) grow(extra int64) bool {
+	extra = min(extra, b.s.bodyBudget-b.n)
+	if extra <= 0 {
+		return true // already holds the whole budget
+	}
+	if !b.s.bodies.TryAcquire(extra) {
+		return false
+	}
+	b.n += extra
+	b.s.bodyInUse.Add(extra)
+	return true
+}
+
+// release gives back the body budget, the upload place and the client's
+// place.
+func (b *bodyReservation) release() {
+	b.s.bodyInUse.Add(-b.n)
+	b.s.bodies.Release(b.n)
+	<-b.s.uploads
+	b.s.clients.release(b.client)
+}
+
+// admit lets the request in: at most MaxUploads requests are in the house
+// (bodies arriving, URLs fetched, queued or compared), MaxPerClient per
+// client, and the body's bytes are reserved before they are read; one more
+// is refused before its body is read. Slow bodies are cut by the minimum
+// upload rate, so they cannot hold these places for long.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, lg *reqLog) (*bodyReservation, bool) {
 	client := remoteHost(r.RemoteAddr)
 	if !s.clients.acquire(client) {
-		s.overloaded(w, &lg)
-		return
+		s.overloaded(w, lg)
+		return nil, false
 	}
-	defer s.clients.release(client)
 	if !tryAcquire(s.uploads) {
-		s.overloaded(w, &lg)
-		return
+		s.clients.release(client)
+		s.overloaded(w, lg)
+		return nil, false
 	}
-	defer func() { <-s.uploads }()
-	// The body's bytes are reserved before they are read.
-	bodyCost := BodyLimit(s.maxImage)
-	if r.ContentLength >= 0 && r.ContentLength < bodyCost {
-		bodyCost = r.ContentLength
+	// A declared length is reserved whole (up to the largest request); an
+	// unknown one as a two-image body, grown by each further image.
+	cost := BodyLimit(s.maxImage)
+	if r.ContentLength >= 0 {
+		cost = min(r.ContentLength, BodyLimitFor(s.maxImage, MaxImages))
 	}
-	bodyCost = min(bodyCost, s.bodyBudget)
-	if !s.bodies.TryAcquire(bodyCost) {
-		s.overloaded(w, &lg)
-		return
+	cost = min(cost, s.bodyBudget)
+	if !s.bodies.TryAcquire(cost) {
+		<-s.uploads
+		s.clients.release(client)
+		s.overloaded(w, lg)
+		return nil, false
 	}
-	s.bodyInUse.Add(bodyCost)
-	defer func() {
-		s.bodyInUse.Add(-bodyCost)
-		s.bodies.Release(bodyCost)
-	}()
+	s.bodyInUse.Add(cost)
+	return &bodyReservation{s: s, n: cost, client: client}, true
+}
 
-	var body io.Reader = r.Body
+// readFaceMatch reads and validates the body under the minimum upload rate
+// and the body cap; a request with a declared length grows its cap within
+// what it reserved, one without reserves more for each further image.
+func (s *Server) readFaceMatch(w http.ResponseWriter, r *http.Request, lg *reqLog, start time.Time, body *bodyReservation) (*Request, bool) {
+	var in io.Reader = r.Body
 	var rr *rateReader
 	if s.minRate > 0 {
-		rr = &rateReader{r: body, rc: http.NewResponseController(w), start: start,
+		rr = &rateReader{r: in, rc: http.NewResponseController(w), start: start,
 			grace: s.grace, rate: s.minRate, hard: start.Add(s.bodyTime)}
-		body = rr
+		in = rr
 	}
-	r.Body = http.MaxBytesReader(w, readCloser{body, r.Body}, BodyLimit(s.maxImage))
-	req, err := ParseRequest(r, s.maxImage)
+	r.Body = http.MaxBytesReader(w, readCloser{in, r.Body}, BodyLimitFor(s.maxImage, MaxImages))
+	reserve := body.grow
+	if r.ContentLength >= 0 {
+		reserve = nil // the declared length is reserved already
+	}
+	req, err := parseRequest(r, s.maxImage, reserve)
 	if rr != nil {
 		rr.done()
 	}
@@ -475,36 +571,62 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		if rr != nil && rr.timedOut {
 			c, msg = CodeBodyTimeout, ""
 		}
-		if c == CodeTooLarge || c == CodeBodyTimeout || c == CodeInvalidRequest {
+		if c == CodeTooLarge || c == CodeBodyTimeout || c == CodeInvalidRequest || c == CodeOverloaded {
 			w.Header().Set("Connection", "close")
 		}
-		s.fail(w, &lg, c, msg)
-		return
+		if c == CodeOverloaded {
+			w.Header().Set("Retry-After", s.adm.retryAfter(s.retryMin))
+		}
+		s.fail(w, lg, c, msg)
+		return nil, false
 	}
 	lg.ref = req.ReferenceID
-	lg.img = [2]string{req.Image1.Kind(), req.Image2.Kind()}
-	lg.urls = [2]string{safeURL(req.Image1.URL), safeURL(req.Image2.URL)}
+	for _, im := range append([]Image{req.Image1}, req.Candidates()...) {
+		lg.img = append(lg.img, im.Kind())
+		lg.urls = append(lg.urls, safeURL(im.URL))
+	}
+	return req, true
+}
 
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
-	defer cancel()
+// job is a request ready to compare: its images fetched, its decode memory
+// estimated, a compare slot and that memory held (ticket).
+type job struct {
+	m      Matcher
+	req    *Request
+	ticket *ticket
+	// failed holds, per candidate (image2, image3 …), an error found
+	// before comparing (fetch, image header) in a request of more than two
+	// images: that image is answered with its error and not compared.
+	failed []error
+}
 
+// prepare fetches the request's URLs, prices the decode memory of its
+// images and queues for a compare slot and that memory.
+func (s *Server) prepare(ctx context.Context, w http.ResponseWriter, r *http.Request, lg *reqLog, m Matcher, req *Request) (*job, bool) {
+	j := &job{m: m, req: req, failed: make([]error, 1+len(req.More))}
 	// URLs are fetched first, in their own pool: a slow URL holds a fetch
 	// place, never a compare slot.
-	if err := s.fetchImages(ctx, box.m, req); err != nil {
-		s.answerError(w, r, &lg, err)
-		return
+	if err := j.keep(s.fetchImages(ctx, m, req)); err != nil {
+		s.answerError(w, r, lg, err)
+		return nil, false
 	}
-	// The estimated decode memory of both images is charged to the
-	// budget for as long as the comparison runs.
-	mem, err := s.decodeCost(box.m, req)
-	if err != nil {
-		s.answerError(w, r, &lg, err)
-		return
+	// The estimated decode memory of the images is charged to the budget
+	// for as long as the comparison runs.
+	costs, errs := s.decodeCosts(m, req)
+	if err := j.keep(errs); err != nil {
+		s.answerError(w, r, lg, err)
+		return nil, false
+	}
+	var mem int64
+	for i, c := range costs {
+		if i == 0 || j.failed[i-1] == nil {
+			mem += c
+		}
 	}
 	if mem > s.adm.budget {
 		lg.err = fmt.Errorf("decode needs %d bytes, budget %d", mem, s.adm.budget)
-		s.fail(w, &lg, CodeImageDimensions, fmt.Sprintf("The images need about %d MB of memory to decode, more than this server allows (%d MB).", (mem+(1<<20)-1)>>20, s.adm.budget>>20))
-		return
+		s.fail(w, lg, CodeImageDimensions, fmt.Sprintf("The images need about %d MB of memory to decode, more than this server allows (%d MB).", (mem+(1<<20)-1)>>20, s.adm.budget>>20))
+		return nil, false
 	}
 	t, waited, err := s.adm.acquire(ctx, mem)
 	s.metrics.queueWait.Observe(waited.Seconds())
@@ -512,24 +634,60 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		lg.err = err
 		if r.Context().Err() != nil {
 			lg.outcome, lg.status = "client_closed", 499
-			return
+			return nil, false
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			w.Header().Set("Retry-After", s.adm.retryAfter(s.retryMin))
-			s.fail(w, &lg, CodeTimeout, "")
-			return
+			s.fail(w, lg, CodeTimeout, "")
+			return nil, false
 		}
-		s.overloaded(w, &lg)
-		return
+		s.overloaded(w, lg)
+		return nil, false
 	}
-	// Compare runs in its own goroutine so the deadline is honoured even
-	// if the matcher does not watch ctx. The compare slot is given back
-	// when the request ends; the memory only when the goroutine returns,
-	// so abandoned work still counts against the budget.
-	type outcome struct {
-		res *facematch.Result
-		err error
+	j.ticket = t
+	return j, true
+}
+
+// keep takes the per-image errors of a preparation step (errs[0] is
+// image1's). It returns the error that fails the whole request: image1's,
+// or in a two-image request image2's (as Compare would report it); a
+// further request's candidate errors are kept in failed instead, unless
+// every candidate has failed (then the first one's).
+func (j *job) keep(errs []error) error {
+	if errs[0] != nil {
+		return errs[0]
 	}
+	if len(j.req.More) == 0 {
+		return errs[1]
+	}
+	left := 0
+	for i, err := range errs[1:] {
+		if err != nil && j.failed[i] == nil {
+			j.failed[i] = err
+		}
+		if j.failed[i] == nil {
+			left++
+		}
+	}
+	if left == 0 {
+		return j.failed[0]
+	}
+	return nil
+}
+
+// outcome is what the comparison gave: res for two images, many for more.
+type outcome struct {
+	res  *facematch.Result
+	many *facematch.ManyResult
+	err  error
+}
+
+// run compares in its own goroutine so the deadline is honoured even if
+// the matcher does not watch ctx. The compare slot is given back when the
+// request ends; the memory only when the goroutine returns, so abandoned
+// work still counts against the budget.
+func (s *Server) run(ctx context.Context, j *job) outcome {
+	t := j.ticket
 	done := make(chan outcome, 1)
 	var ended atomic.Bool
 	go func() {
@@ -545,8 +703,16 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 				done <- outcome{err: fmt.Errorf("panic in matcher: %v", p)}
 			}
 		}()
-		res, err := s.compare(ctx, box.m, req)
-		done <- outcome{res, err}
+		if len(j.req.More) == 0 {
+			res, err := s.compare(ctx, j.m, j.req)
+			if err == nil && res == nil {
+				err = errors.New("matcher returned no result")
+			}
+			done <- outcome{res: res, err: err}
+			return
+		}
+		many, err := s.compareCandidates(ctx, j)
+		done <- outcome{many: many, err: err}
 	}()
 	var out outcome
 	select {
@@ -565,14 +731,11 @@ func (s *Server) handleFaceMatch(w http.ResponseWriter, r *http.Request) {
 		}
 		t.releaseSlot()
 	}
-	if out.err == nil && out.res == nil {
-		out.err = errors.New("matcher returned no result")
-	}
-	if out.err != nil {
-		s.answerError(w, r, &lg, out.err)
-		return
-	}
-	res := out.res
+	return out
+}
+
+// answerPair writes the answer of a two-image request.
+func (s *Server) answerPair(w http.ResponseWriter, lg *reqLog, req *Request, res *facematch.Result) {
 	thr := res.Threshold
 	if thr == 0 {
 		thr = req.Threshold
@@ -623,16 +786,26 @@ type decodeCoster interface {
 	DecodeCost(data []byte) (int64, error)
 }
 
-// fetchImages replaces the request's URLs by their content, both at once,
+// requestImages returns pointers to image1, image2 and the further images.
+func requestImages(req *Request) []*Image {
+	ims := []*Image{&req.Image1, &req.Image2}
+	for i := range req.More {
+		ims = append(ims, &req.More[i])
+	}
+	return ims
+}
+
+// fetchImages replaces the request's URLs by their content, all at once,
 // each holding a place of the fetch pool. Matchers that cannot fetch get
-// the URLs as they are.
-func (s *Server) fetchImages(ctx context.Context, m Matcher, req *Request) error {
+// the URLs as they are. It returns the error of each image (an
+// *facematch.ImageError), nil where it was fetched or is no URL.
+func (s *Server) fetchImages(ctx context.Context, m Matcher, req *Request) []error {
+	ims := requestImages(req)
+	errs := make([]error, len(ims))
 	f, ok := m.(urlFetcher)
 	if !ok {
-		return nil
+		return errs
 	}
-	ims := [2]*Image{&req.Image1, &req.Image2}
-	var errs [2]error
 	var wg sync.WaitGroup
 	for i, im := range ims {
 		if im.URL == "" {
@@ -661,16 +834,13 @@ func (s *Server) fetchImages(ctx context.Context, m Matcher, req *Request) error
 		}()
 	}
 	wg.Wait()
-	// image1's error first, as Compare reports it.
-	if errs[0] != nil {
-		return errs[0]
-	}
-	return errs[1]
+	return errs
 }
 
-// decodeCost is the estimated decode memory of the request's uploaded (or
-// fetched) images; errors found in the headers are ImageErrors.
-func (s *Server) decodeCost(m Matcher, req *Request) (int64, error) {
+// decodeCosts is the estimated decode memory of each of the request's
+// uploaded (or fetched) images, and the errors found in their headers
+// (ImageErrors).
+func (s *Server) decodeCosts(m Matcher, req *Request) ([]int64, []error) {
 	cost := func(b []byte) (int64, error) {
 		if dc, ok := m.(decodeCoster); ok {
 			return dc.DecodeCost(b)
@@ -678,22 +848,24 @@ func (s *Server) decodeCost(m Matcher, req *Request) (int64, error) {
 		c, err := imageio.Estimate(b, nil)
 		return c.Bytes, err
 	}
-	var total int64
-	for i, im := range [2]Image{req.Image1, req.Image2} {
+	ims := requestImages(req)
+	costs := make([]int64, len(ims))
+	errs := make([]error, len(ims))
+	for i, im := range ims {
 		if im.URL != "" {
 			continue // fetched by the matcher: cannot be priced beforehand
 		}
 		n, err := cost(im.Data)
 		if err != nil {
 			if _, ok := m.(decodeCoster); ok {
-				return 0, &facematch.ImageError{Image: i + 1, Err: err}
+				errs[i] = &facematch.ImageError{Image: i + 1, Err: err}
 			}
 			// Another Matcher may read what imageio cannot: it judges.
 			continue
 		}
-		total += n
+		costs[i] = n
 	}
-	return total, nil
+	return costs, errs
 }
 
 // readCloser reads from r and closes c.
@@ -789,8 +961,8 @@ func (s *Server) logRequest(r *http.Request, lg *reqLog, d time.Duration) {
 		slog.String("outcome", lg.outcome),
 		slog.Float64("latency_ms", float64(d.Microseconds())/1000),
 	}
-	if lg.img[0] != "" {
-		attrs = append(attrs, slog.String("image1", lg.img[0]), slog.String("image2", lg.img[1]))
+	for i, k := range lg.img {
+		attrs = append(attrs, slog.String(imageName(i+1), k))
 	}
 	for i, u := range lg.urls {
 		if u != "" {

@@ -208,7 +208,13 @@ func TestRequestErrors(t *testing.T) {
 		{"image1 over cap", append(validFields(), file(FieldImage1, "big.jpg", make([]byte, maxImage+1)), imgs[1]), CodeTooLarge, "image1"},
 		{"image2 over cap", append(validFields(), imgs[0], file(FieldImage2, "big.jpg", make([]byte, maxImage+1))), CodeTooLarge, "image2"},
 		{"body over cap via unknown parts", with(validFields(), file("junk", "j", make([]byte, BodyLimit(maxImage)))), CodeTooLarge, "body"},
-		{"too many parts", with(validFields(), field("a", "1"), field("b", "1"), field("c", "1"), field("d", "1"), field("e", "1"), field("f", "1"), field("g", "1"), field("h", "1"), field("i", "1"), field("j", "1"), field("k", "1"), field("l", "1")), CodeInvalidRequest, "parts"},
+		{"too many parts", with(validFields(), junkFields(maxParts)...), CodeInvalidRequest, "parts"},
+		{"image11", with(validFields(), file("image3", "c.png", img), field("image11", "http://example.com/a.jpg")), CodeInvalidField, "at most 10"},
+		{"image4 without image3", with(validFields(), file("image4", "d.png", img)), CodeMissingField, "image3"},
+		{"image3 twice", with(validFields(), file("image3", "c.png", img), field("image3", "http://example.com/a.jpg")), CodeInvalidField, "image3 is given more than once"},
+		{"image3 over cap", with(validFields(), file("image3", "big.jpg", make([]byte, maxImage+1))), CodeTooLarge, "image3"},
+		{"image3 not a URL", with(validFields(), field("image3", "hello")), CodeInvalidURL, "image3"},
+		{"body over the three-image cap", with(validFields(), file("image3", "c.png", img), file("junk", "j", make([]byte, BodyLimit(maxImage)+maxImage))), CodeTooLarge, "body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -640,4 +646,13 @@ func TestCodeTable(t *testing.T) {
 			t.Errorf("openapi.yaml lacks the row %q", row)
 		}
 	}
+}
+
+// junkFields returns n unknown text fields.
+func junkFields(n int) []part {
+	var out []part
+	for i := range n {
+		out = append(out, field(fmt.Sprintf("junk%d", i), "1"))
+	}
+	return out
 }

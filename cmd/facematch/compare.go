@@ -60,7 +60,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		return fail(fmt.Errorf("%w: %v", errUsage, err), jsonRequested(args), stdout, stderr)
 	}
 	if len(pos) > 2 { // one reference against several: comparemany.go
-		return runCompareMany(pos, *threshold, *asJSON, *allowPrivate, stdout, stderr)
+		return runCompareMany(pos, &facematch.CompareOptions{Threshold: *threshold, RequireSingleFace: *singleFace, BestFace: *bestFace, Liveness: *live}, *asJSON, *allowPrivate, stdout, stderr)
 	}
 	if len(pos) != 2 {
 		fs.Usage()

@@ -19,20 +19,28 @@ type compareManyJSON struct {
 }
 
 type compareManyItem struct {
-	Image          int        `json:"image"` // 2 for IMAGE2, …
-	Source         string     `json:"source"`
-	Match          bool       `json:"match"`
-	Percentage     float64    `json:"percentage"`
-	PercentageText string     `json:"percentage_text"`
-	Similarity     float64    `json:"similarity"`
-	Faces          *imageJSON `json:"faces,omitempty"` // the candidate's faces
-	Error          *jsonError `json:"error,omitempty"`
+	Image          int     `json:"image"` // 2 for IMAGE2, …
+	Source         string  `json:"source"`
+	Match          bool    `json:"match"`
+	Percentage     float64 `json:"percentage"`
+	PercentageText string  `json:"percentage_text"`
+	Similarity     float64 `json:"similarity"`
+	// MultipleFaces: this candidate shows a competing face (see compare).
+	MultipleFaces bool          `json:"multiple_faces"`
+	Liveness      *livenessJSON `json:"liveness,omitempty"` // with --liveness
+	Faces         *imageJSON    `json:"faces,omitempty"`    // the candidate's faces
+	Error         *jsonError    `json:"error,omitempty"`
 }
 
-// runCompareMany compares pos[0] with each of pos[1:] (Matcher.CompareMany).
-// Exit status: 0 when the best candidate matches, 1 when none does, 2 on an
-// error about the reference or the arguments.
-func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, stdout, stderr io.Writer) int {
+// runCompareMany compares pos[0] with each of pos[1:] (Matcher.CompareMany)
+// under the same face-policy options as a two-image compare. Exit status: 0
+// when the best candidate matches (and, with --liveness, is live), 1 when
+// not, 2 on an error about the reference or the arguments.
+func runCompareMany(pos []string, opts *facematch.CompareOptions, asJSON, allowPrivate bool, stdout, stderr io.Writer) int {
+	threshold := opts.Threshold
+	if opts.RequireSingleFace && opts.BestFace {
+		return fail(fmt.Errorf("%w: --single-face and --best-face exclude each other", errUsage), asJSON, stdout, stderr)
+	}
 	if len(pos)-1 > facematch.MaxCandidates {
 		return fail(fmt.Errorf("%w: compare takes at most %d images, got %d", errUsage, facematch.MaxCandidates+1, len(pos)), asJSON, stdout, stderr)
 	}
@@ -51,7 +59,7 @@ func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, 
 	if err != nil {
 		return fail(err, asJSON, stdout, stderr)
 	}
-	res, err := m.CompareMany(context.Background(), srcs[0], srcs[1:], &facematch.CompareOptions{Threshold: threshold})
+	res, err := m.CompareMany(context.Background(), srcs[0], srcs[1:], opts)
 	if err != nil {
 		return fail(err, asJSON, stdout, stderr)
 	}
@@ -76,6 +84,11 @@ func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, 
 				j.Scores = append(j.Scores, jf.Score)
 			}
 			item.Match, item.Percentage, item.PercentageText, item.Similarity, item.Faces = r.Match, r.Percentage, r.PercentageText(), r.Similarity, &j
+			item.MultipleFaces = r.MultipleFaces
+			if r.Liveness != nil {
+				l := toLivenessJSON(r.Liveness)
+				item.Liveness = &l
+			}
 		}
 		out.Results = append(out.Results, item)
 	}
@@ -96,7 +109,7 @@ func runCompareMany(pos []string, threshold float64, asJSON, allowPrivate bool, 
 			fmt.Fprintf(stdout, "best: image%d %s (threshold %s)\n", out.Best, best.PercentageText(), facematch.FormatPercentage(100*res.Threshold))
 		}
 	}
-	if out.Match {
+	if out.Match && (best.Liveness == nil || best.Liveness.Live) {
 		return exitMatch
 	}
 	return exitNoMatch

@@ -42,3 +42,27 @@ func TestCompareManyCommand(t *testing.T) {
 		t.Errorf("11 images: exit %d", code)
 	}
 }
+
+// TestCompareManyOptions: the face-policy options reach every candidate.
+func TestCompareManyOptions(t *testing.T) {
+	a, moved, hopper := cliTestdata(t, "astronaut.jpg"), cliTestdata(t, "astronaut_moved.jpg"), cliTestdata(t, "hopper.jpg")
+	if code, _, _ := cliRun("compare", "--single-face", "--best-face", a, hopper, moved); code != exitError {
+		t.Errorf("--single-face with --best-face: exit %d", code)
+	}
+	code, out, errs := cliRun("compare", "--json", "--liveness", a, hopper, moved)
+	if code != exitMatch && code != exitNoMatch {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	var res compareManyJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Results {
+		if r.Liveness == nil {
+			t.Errorf("image%d: no liveness with --liveness", r.Image)
+		}
+	}
+	if want := res.Match && res.Results[res.Best-2].Liveness.Live; (code == exitMatch) != want {
+		t.Errorf("exit %d, best matches and is live: %v", code, want)
+	}
+}

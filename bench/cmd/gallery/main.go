@@ -8,6 +8,8 @@
 //	go run ./bench/cmd/gallery identify [--data DIR] [--cache FILE] [--max-people N] [--json]
 //	go run ./bench/cmd/gallery speed [--sizes 10000,100000,1000000] [--queries N]
 //	        [--postgres DSN] [--pg-sizes 10000,100000] [--ef 40,100,200,400] [--json]
+//	go run ./bench/cmd/gallery recall --cache FILE | --embeddings FILE | --random
+//	        [--postgres DSN] [--sizes 10000,100000] [--index 16:64,32:128] [--ef 40,100,400] [--json]
 //
 // identify (NIST FRVT 1:N terms): the gallery holds one image of each person
 // with two or more images (the first, in file order, where a face is
@@ -26,6 +28,10 @@
 // templates; with --postgres (or FACEMATCH_TEST_POSTGRES), the HNSW search
 // latency at each ef_search and its recall@10 against the exact search, plus
 // the table and index size per million.
+//
+// recall measures the pgvector HNSW index's recall@10 against exact search
+// on face-like templates (LFW templates topped up with Gaussian synthetic
+// identities; see recall.go) for several index builds and ef_search values.
 package main
 
 import (
@@ -60,7 +66,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: gallery identify|speed [flags]")
+		fmt.Fprintln(os.Stderr, "usage: gallery identify|speed|recall [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -69,8 +75,10 @@ func main() {
 		err = runIdentify(os.Args[2:], os.Stdout)
 	case "speed":
 		err = runSpeed(os.Args[2:], os.Stdout)
+	case "recall":
+		err = runRecall(os.Args[2:], os.Stdout)
 	default:
-		err = fmt.Errorf("unknown mode %q (identify or speed)", os.Args[1])
+		err = fmt.Errorf("unknown mode %q (identify, speed or recall)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gallery:", err)
