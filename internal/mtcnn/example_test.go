@@ -32,5 +32,5 @@ func Example() {
 	}
 	top := ps[0]
 	fmt.Printf("face at (%.0f, %.0f), side %.0f, probability %.2f\n", top.X, top.Y, top.Size, top.Prob)
-	// Output: face at (127, 44), side 90, probability 1.00
+	// Output: face at (129, 47), side 86, probability 1.00
 }

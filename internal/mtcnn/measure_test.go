@@ -26,8 +26,8 @@ import (
 // The measurements of the package note (MEASUREMENTS.md): recall of the
 // proposals where today's detect.Detect finds no face, on LFW crops and
 // kpop13, and false positives on the no-face fixtures. They need
-// ../shared; without -short they run on a subset (the first 150 LFW
-// images of pairs.txt, 60 kpop13 images), and with MTCNN_MEASURE=full on
+// ../shared; without -short they run on a subset (the first 60 LFW
+// images of pairs.txt, 30 kpop13 images), and with MTCNN_MEASURE=full on
 // 900 LFW images and all of kpop13; the no-face fixtures always:
 //
 //	MTCNN_MEASURE=full go test ./internal/mtcnn -run Measure -v -timeout 60m
@@ -246,7 +246,7 @@ func TestMeasureLFWCrops(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement: skipped in -short mode")
 	}
-	n := 150
+	n := 60
 	if os.Getenv("MTCNN_MEASURE") == "full" {
 		n = 900
 	}
@@ -294,10 +294,11 @@ func TestMeasureLFWCrops(t *testing.T) {
 		tallies.report(t, fmt.Sprintf("LFW margin 0, yaw proxy < %.1f", hi))
 	}
 	// Floors well under what was measured (MEASUREMENTS.md): on the crops
-	// Detect misses at margin 0, the overhanging proposals find most faces.
-	m0 := tallies[1]
-	if m0.detectNone >= 10 && pct(m0.confNone[1], m0.detectNone) < 60 {
-		t.Errorf("margin 0: ONet-confirmed proposals on only %d of %d no-face crops", m0.confNone[1], m0.detectNone)
+	// Detect misses, the overhanging proposals find most faces.
+	for _, ta := range tallies[1:] {
+		if ta.detectNone >= 10 && pct(ta.confNone[1], ta.detectNone) < 60 {
+			t.Errorf("crops: ONet-confirmed proposals on only %d of %d no-face crops", ta.confNone[1], ta.detectNone)
+		}
 	}
 }
 
@@ -312,7 +313,7 @@ func TestMeasureKpop13AndFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.Getenv("MTCNN_MEASURE") != "full" {
-		names = names[:min(len(names), 60)]
+		names = names[:min(len(names), 30)]
 	}
 	ta := newTally()
 	for _, nm := range names {

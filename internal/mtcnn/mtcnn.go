@@ -180,12 +180,18 @@ func (d *Detector) Propose(img image.Image, opts *Options) ([]Proposal, error) {
 		return nil, ErrImage
 	}
 	src := sample.New(img)
-	cands, err := d.stage1(src, &o)
+	b := img.Bounds()
+	sizes := scales(b.Dx(), b.Dy(), &o)
+	if len(sizes) == 0 {
+		return nil, nil
+	}
+	levels := pyramid(src, sizes)
+	cands, err := d.stage1(src, levels, &o)
 	if err != nil {
 		return nil, err
 	}
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	return d.stage2(src, cands, &o)
+	return d.stage2(src, levels, cands, &o)
 }

@@ -15,7 +15,7 @@ import (
 // windows as the whole level would (the receptive field is the window).
 // Tiles overlap by 10 pixels (window 12, stride 2); the size used for a
 // level is the one that covers it with the fewest tile pixels.
-var tileSides = []int{192, 96, 48}
+var tileSides = []int{256, 160, 96, 64, 40}
 
 const (
 	window      = 12
@@ -56,18 +56,13 @@ func newPNetTile(g *nn.Graph, side int) (*pnetTile, error) {
 // tiles returns how many tiles of t cover n window positions per axis.
 func (t *pnetTile) tiles(n int) int { return (n + t.out - 1) / t.out }
 
-// stage1 runs P-Net over the pyramid and returns candidate squares in
+// stage1 runs P-Net over the pyramid levels and returns candidate squares in
 // image coordinates (regressed), most probable first, at most
 // MaxCandidates.
-func (d *Detector) stage1(src *sample.Source, o *Options) ([]box, error) {
+func (d *Detector) stage1(src *sample.Source, levels []level, o *Options) ([]box, error) {
 	b := src.Bounds()
-	sizes := scales(b.Dx(), b.Dy(), o)
-	if len(sizes) == 0 {
-		return nil, nil
-	}
 	pad := int(math.Round(o.Overhang * window))
 	var all []box
-	levels := pyramid(src, sizes)
 	for li := range levels {
 		l := &levels[li]
 		got, err := d.scanLevel(l, pad, o.PNetThreshold)
@@ -84,7 +79,6 @@ func (d *Detector) stage1(src *sample.Source, o *Options) ([]box, error) {
 			*bb = r
 		}
 		all = append(all, got...)
-		levels[li].pix = nil // done with it
 	}
 	all = nms(all, 0.7)
 	all = all[:min(len(all), o.MaxCandidates)]

@@ -11,15 +11,23 @@ import (
 // stage2 runs R-Net on a 24x24 crop of each candidate square and returns
 // the ones it accepts, regressed, squared and merged (IoU > 0.7), most
 // probable first.
-func (d *Detector) stage2(src *sample.Source, cands []box, o *Options) ([]Proposal, error) {
-	// One RGB copy of the part of the image the crops read, so that each
-	// pixel is converted once however many crops sample it.
+func (d *Detector) stage2(src *sample.Source, levels []level, cands []box, o *Options) ([]Proposal, error) {
+	b := src.Bounds()
+	// Crops of boxes that level 0 shows at 24 pixels or more are sampled
+	// from the deepest such level (already area-averaged, so 2x2 samples
+	// per output pixel suffice); smaller ones from the image, through one
+	// RGB copy of the part they read, so that each pixel is converted once.
 	var foot image.Rectangle
 	for i := range cands {
-		foot = foot.Union(footprint(&cands[i]))
+		if pickLevel(levels, &cands[i]) < 0 {
+			foot = foot.Union(footprint(&cands[i]))
+		}
 	}
-	patch := new(sample.Patch)
-	patch.Fill(src, foot)
+	var patch *sample.Patch
+	if !foot.Empty() {
+		patch = new(sample.Patch)
+		patch.Fill(src, foot)
+	}
 	in := make([]float32, rnetInput*rnetInput*3)
 	var prob [2]float32
 	var reg [4]float32
@@ -28,7 +36,11 @@ func (d *Detector) stage2(src *sample.Source, cands []box, o *Options) ([]Propos
 	var kept []box
 	for i := range cands {
 		c := cands[i]
-		cropSquare(in, patch, &c)
+		if li := pickLevel(levels, &c); li >= 0 {
+			cropLevel(in, &levels[li], b, &c)
+		} else {
+			cropSquare(in, patch, &c)
+		}
 		if err := d.rnet.RunHWC(dst, in); err != nil {
 			return nil, fmt.Errorf("%w: R-Net: %w", ErrInternal, err)
 		}
@@ -44,6 +56,69 @@ func (d *Detector) stage2(src *sample.Source, cands []box, o *Options) ([]Propos
 		res[i] = Proposal{X: k.x0, Y: k.y0, Size: k.x1 - k.x0, Prob: k.score}
 	}
 	return res, nil
+}
+
+// pickLevel returns the deepest level on which box c is at least 24 pixels
+// wide and high, or -1 if none is (read it from the image then).
+func pickLevel(levels []level, c *box) int {
+	s := c.x1 - c.x0
+	for li := len(levels) - 1; li >= 0; li-- {
+		if s*levels[li].sx >= rnetInput && s*levels[li].sy >= rnetInput {
+			return li
+		}
+	}
+	return -1
+}
+
+// cropLevel is cropSquare reading level l (2x2 bilinear samples per output
+// pixel, black outside the level); b is the image's bounds.
+func cropLevel(dst []float32, l *level, b image.Rectangle, c *box) {
+	// The box in level coordinates (pixel edges).
+	x0, y0 := (c.x0-float64(b.Min.X))*l.sx, (c.y0-float64(b.Min.Y))*l.sy
+	stepX, stepY := (c.x1-c.x0)*l.sx/rnetInput, (c.y1-c.y0)*l.sy/rnetInput
+	for r := range rnetInput {
+		for col := range rnetInput {
+			var acc [3]float32
+			for sy := range 2 {
+				y := y0 + (float64(r)+0.25+0.5*float64(sy))*stepY - 0.5
+				for sx := range 2 {
+					x := x0 + (float64(col)+0.25+0.5*float64(sx))*stepX - 0.5
+					l.addBilinear(x, y, &acc)
+				}
+			}
+			o := (col*rnetInput + r) * 3 // transposed
+			for ch := range 3 {
+				dst[o+ch] = (acc[ch]*0.25 - 127.5) * 0.0078125
+			}
+		}
+	}
+}
+
+// addBilinear adds the bilinear sample of l at (x, y) (pixel centres at
+// integers) to acc, black outside the level.
+func (l *level) addBilinear(x, y float64, acc *[3]float32) {
+	fx0, fy0 := math.Floor(x), math.Floor(y)
+	fx, fy := float32(x-fx0), float32(y-fy0)
+	ix, iy := int(fx0), int(fy0)
+	wys := [2]float32{1 - fy, fy}
+	wxs := [2]float32{1 - fx, fx}
+	for dy, wy := range wys {
+		py := iy + dy
+		if py < 0 || py >= l.h || wy == 0 {
+			continue
+		}
+		for dx, wx := range wxs {
+			px := ix + dx
+			if px < 0 || px >= l.w || wx == 0 {
+				continue
+			}
+			p := l.pix[(py*l.w+px)*3 : (py*l.w+px)*3+3 : (py*l.w+px)*3+3]
+			w := wx * wy
+			acc[0] += w * p[0]
+			acc[1] += w * p[1]
+			acc[2] += w * p[2]
+		}
+	}
 }
 
 // footprint is a rectangle holding every pixel a bilinear sample inside b
