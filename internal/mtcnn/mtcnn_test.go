@@ -83,26 +83,39 @@ func TestProposeFindsTheFace(t *testing.T) {
 	}
 }
 
-// TestProposeFacesCutByTheFrame crops the astronaut so that the face's left
-// third is outside the image: with Overhang the face is still proposed, its
-// box reaching past the edge.
+// TestProposeFacesCutByTheFrame crops the astronaut so that part of the
+// face is outside the image. With a third of it outside, the face is
+// proposed either way; with two thirds outside, only windows hanging over
+// the edge (Overhang) find it, the box reaching past the edge.
 func TestProposeFacesCutByTheFrame(t *testing.T) {
 	img := astronaut(t)
-	cut := image.NewRGBA(image.Rect(0, 0, 220, 260))
-	draw.Draw(cut, cut.Bounds(), img, image.Pt(160, 0), draw.Src)
-	face := astronautFace
-	face.x0, face.x1 = face.x0-160, face.x1-160
-	ps, err := detector(t).Propose(cut, &Options{Overhang: 0.25})
-	if err != nil {
-		t.Fatal(err)
-	}
-	best := 0.0
-	for _, p := range ps {
-		b := p.box()
-		best = max(best, iou(&b, &face))
-	}
-	if best < 0.4 {
-		t.Errorf("face cut by the frame: best IoU %.2f among %v", best, ps)
+	for _, c := range []struct {
+		left     int // image column at the crop's left edge
+		overhang float64
+		want     bool
+		iou      float64
+	}{
+		{left: 160, overhang: 0, want: true, iou: 0.4},
+		{left: 160, overhang: 0.25, want: true, iou: 0.4},
+		{left: 185, overhang: 0, want: false, iou: 0.3},
+		{left: 185, overhang: 0.25, want: true, iou: 0.3},
+	} {
+		cut := image.NewRGBA(image.Rect(0, 0, 220, 260))
+		draw.Draw(cut, cut.Bounds(), img, image.Pt(c.left, 0), draw.Src)
+		face := astronautFace
+		face.x0, face.x1 = face.x0-float64(c.left), face.x1-float64(c.left)
+		ps, err := detector(t).Propose(cut, &Options{Overhang: c.overhang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0.0
+		for _, p := range ps {
+			b := p.box()
+			best = max(best, iou(&b, &face))
+		}
+		if (best >= c.iou) != c.want {
+			t.Errorf("face cut at column %d, overhang %v: best IoU %.2f (want >= %.1f: %v) among %v", c.left, c.overhang, best, c.iou, c.want, ps)
+		}
 	}
 }
 
