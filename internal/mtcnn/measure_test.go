@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	xdraw "golang.org/x/image/draw"
+
 	"github.com/facematch/facematch/detect"
 	"github.com/facematch/facematch/internal/mtcnn"
 	"github.com/facematch/facematch/internal/onet"
@@ -67,20 +69,25 @@ var configs = []struct {
 	{"overhang 0.25", &mtcnn.Options{Overhang: 0.25}},
 }
 
+// onetHigh are stricter ONet thresholds also counted.
+var onetHigh = [...]float32{0.7, 0.9}
+
 // tally counts, for one set of images, how many are found.
 type tally struct {
 	images, detectNone int
 	// Per config: proposal matching the reference (IoU >= 0.4) on all
 	// images / on Detect's no-face images; the same confirmed by ONet
-	// (face probability >= 0.5 on the proposal's box).
+	// (face probability >= 0.5 on the proposal's box; confHi: onetHigh).
 	hit, hitNone, conf, confNone []int
+	confHiNone                   [][len(onetHigh)]int // per config, per onetHigh threshold
 	detectTime                   time.Duration
 	proposeTime                  []time.Duration
 }
 
 func newTally() *tally {
 	n := len(configs)
-	return &tally{hit: make([]int, n), hitNone: make([]int, n), conf: make([]int, n), confNone: make([]int, n), proposeTime: make([]time.Duration, n)}
+	return &tally{hit: make([]int, n), hitNone: make([]int, n), conf: make([]int, n), confNone: make([]int, n), confHiNone: make([][len(onetHigh)]int, n),
+		proposeTime: make([]time.Duration, n)}
 }
 
 func iou(p mtcnn.Proposal, r [4]float64) float64 {
@@ -111,14 +118,18 @@ func (tl *tool) add(t *testing.T, ta *tally, img image.Image, ref [4]float64) {
 			t.Fatal(err)
 		}
 		hit, conf := false, false
+		var best float32
 		for _, p := range ps {
 			if iou(p, ref) < 0.4 {
 				continue
 			}
 			hit = true
-			if tl.onet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}).Face >= 0.5 {
-				conf = true
-				break
+			best = max(best, tl.onet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}).Face)
+		}
+		conf = best >= 0.5
+		for k, th := range onetHigh {
+			if none && best >= th {
+				ta.confHiNone[c][k]++
 			}
 		}
 		if hit {
@@ -140,9 +151,9 @@ func (ta *tally) report(t *testing.T, name string) {
 	t.Logf("%s: %d images, Detect finds no face in %d (%.1f %%); Detect %.1f ms/image", name, ta.images, ta.detectNone,
 		100*float64(ta.detectNone)/float64(ta.images), ms(ta.detectTime, ta.images))
 	for c, cfg := range configs {
-		t.Logf("  Propose %-13s: proposal at IoU>=0.4 on %d/%d all (%.1f %%), %d/%d of Detect's no-face (%.1f %%); ONet-confirmed %d all, %d no-face (%.1f %%); %.1f ms/image",
+		t.Logf("  Propose %-13s: proposal at IoU>=0.4 on %d/%d all (%.1f %%), %d/%d of Detect's no-face (%.1f %%); ONet-confirmed (>=0.5) %d all, %d no-face (%.1f %%); ONet >= %v: %v no-face; %.1f ms/image",
 			cfg.name, ta.hit[c], ta.images, pct(ta.hit[c], ta.images), ta.hitNone[c], ta.detectNone, pct(ta.hitNone[c], ta.detectNone),
-			ta.conf[c], ta.confNone[c], pct(ta.confNone[c], ta.detectNone), ms(ta.proposeTime[c], ta.images))
+			ta.conf[c], ta.confNone[c], pct(ta.confNone[c], ta.detectNone), onetHigh, ta.confHiNone[c], ms(ta.proposeTime[c], ta.images))
 	}
 }
 
@@ -327,6 +338,27 @@ func TestMeasureKpop13AndFixtures(t *testing.T) {
 		t.Errorf("kpop13: ONet-confirmed proposals on only %d of %d no-face images", ta.confNone[1], ta.detectNone)
 	}
 	fix := sharedtest.Path(t, "fixtures")
+	// One-person portraits at several sizes: how many proposals, and how
+	// many ONet confirms (the detector's duplicate-face question).
+	for _, f := range []string{"obama_portrait_2012.jpg", "obama_partial_face.jpg"} {
+		src := decodeFile(t, filepath.Join(fix, f))
+		for _, long := range []int{160, 320, 640, 1000, 1480, 2000} {
+			img := scaleLong(src, long)
+			for _, cfg := range configs {
+				ps, err := tl.mt.Propose(img, cfg.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var conf []string
+				for _, p := range ps {
+					if face := tl.onet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}).Face; face >= 0.5 {
+						conf = append(conf, fmt.Sprintf("(%.0f,%.0f) side %.0f R-Net %.2f ONet %.2f", p.X, p.Y, p.Size, p.Prob, face))
+					}
+				}
+				t.Logf("%s at %d px, %s: %d proposals, ONet >= 0.5 on %d: %v", f, long, cfg.name, len(ps), len(conf), conf)
+			}
+		}
+	}
 	for _, f := range []string{"noface_cat_chelsea.png", "noface_coffee.png", "noface_hubble_deep_field.jpg", "noface_rocket.jpg"} {
 		img := decodeFile(t, filepath.Join(fix, f))
 		for _, cfg := range configs {
@@ -346,4 +378,17 @@ func TestMeasureKpop13AndFixtures(t *testing.T) {
 			t.Logf("%s, %s: %d proposals, %d with ONet face probability >= 0.5 (R-Net/ONet: %v)", f, cfg.name, len(ps), conf, probs)
 		}
 	}
+}
+
+// scaleLong returns img scaled (Catmull-Rom) so that its longer side is
+// long pixels.
+func scaleLong(img image.Image, long int) *image.RGBA {
+	b := img.Bounds()
+	w, h := long, long*b.Dy()/b.Dx()
+	if b.Dy() > b.Dx() {
+		w, h = long*b.Dx()/b.Dy(), long
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+	return dst
 }
