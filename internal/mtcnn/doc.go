@@ -48,6 +48,23 @@
 // accordingly; the box regressions are in image orientation (x0, y0, x1, y1
 // offsets in units of the box's width and height).
 //
+// # Use as a second detector
+//
+// The proposals are candidates, not faces: on photos without a face R-Net
+// still passes a few windows (textures, clothing), which ONet's face
+// probability rejects. The intended use, in package detect, is
+//
+//	ps, err := mt.Propose(img, &mtcnn.Options{MinFaceSize: minFace, Overhang: 0.25})
+//	for _, p := range ps {
+//		r := onetNet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size})
+//		if r.Face < 0.9 { continue } // proposals off a face measured at most 0.84
+//		// a face: r.Refined and r.Landmarks, merged with the cascade's faces
+//	}
+//
+// run only when pigo's cascade finds nothing or only weak windows, with
+// minFace the cascade's own minimum face size. MEASUREMENTS.md has the
+// recall, false positives and cost this was chosen on.
+//
 // # Contract
 //
 // A Detector is safe for concurrent use; Propose is deterministic (the same
