@@ -171,7 +171,12 @@ func NewFromModels(pnet, rnet []byte) (*Detector, error) {
 // same image gives the same proposals, bit for bit, on every call. Boxes
 // overlapping at IoU > 0.7 are merged into the more probable. Errors wrap
 // ErrImage, ErrOptions or ErrInternal.
-func (d *Detector) Propose(img image.Image, opts *Options) ([]Proposal, error) {
+func (d *Detector) Propose(img image.Image, opts *Options) (ps []Proposal, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug: report it rather than crash the caller
+			ps, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
+		}
+	}()
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err

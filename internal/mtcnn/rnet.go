@@ -18,15 +18,22 @@ func (d *Detector) stage2(src *sample.Source, levels []level, cands []box, o *Op
 	// per output pixel suffice); smaller ones from the image, through one
 	// RGB copy of the part they read, so that each pixel is converted once.
 	var foot image.Rectangle
+	area := 0
 	for i := range cands {
 		if pickLevel(levels, &cands[i]) < 0 {
-			foot = foot.Union(footprint(&cands[i]))
+			f := footprint(&cands[i]).Intersect(b)
+			foot = foot.Union(f)
+			area += f.Dx() * f.Dy()
 		}
 	}
-	var patch *sample.Patch
-	if !foot.Empty() {
-		patch = new(sample.Patch)
+	// The copy is made only when it is not much larger than what the crops
+	// read (small boxes scattered over a large photo read the image
+	// directly), so that memory stays proportional to the crops.
+	var pix bilinear = src
+	if !foot.Empty() && foot.Dx()*foot.Dy() <= max(4*area, 1<<16) {
+		patch := new(sample.Patch)
 		patch.Fill(src, foot)
+		pix = patch
 	}
 	in := make([]float32, rnetInput*rnetInput*3)
 	var prob [2]float32
@@ -39,7 +46,7 @@ func (d *Detector) stage2(src *sample.Source, levels []level, cands []box, o *Op
 		if li := pickLevel(levels, &c); li >= 0 {
 			cropLevel(in, &levels[li], b, &c)
 		} else {
-			cropSquare(in, patch, &c)
+			cropSquare(in, pix, &c)
 		}
 		if err := d.rnet.RunHWC(dst, in); err != nil {
 			return nil, fmt.Errorf("%w: R-Net: %w", ErrInternal, err)
@@ -121,6 +128,12 @@ func (l *level) addBilinear(x, y float64, acc *[3]float32) {
 	}
 }
 
+// bilinear is a bilinear sampler of the image: *sample.Source or
+// *sample.Patch.
+type bilinear interface {
+	AddBilinear(x, y float64, acc *[3]float64)
+}
+
 // footprint is a rectangle holding every pixel a bilinear sample inside b
 // can read, with a pixel to spare.
 func footprint(b *box) image.Rectangle {
@@ -135,7 +148,7 @@ func footprint(b *box) image.Rectangle {
 // (k grows with the downscale, up to 4), approximating area interpolation.
 // Outside the image reads black (package sample's policy), as in the
 // reference MTCNN, which pads crops with zeros.
-func cropSquare(dst []float32, p *sample.Patch, b *box) {
+func cropSquare(dst []float32, p bilinear, b *box) {
 	size := b.x1 - b.x0
 	step := size / rnetInput
 	k := min(max(int(math.Ceil(step)), 1), 4)
