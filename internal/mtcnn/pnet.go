@@ -15,7 +15,7 @@ import (
 // windows as the whole level would (the receptive field is the window).
 // Tiles overlap by 10 pixels (window 12, stride 2); the size used for a
 // level is the one that covers it with the fewest tile pixels.
-var tileSides = []int{256, 160, 96, 64, 40}
+var tileSides = []int{160, 96, 64, 40}
 
 const (
 	window      = 12
