@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,13 +81,14 @@ type tally struct {
 	// (face probability >= 0.5 on the proposal's box; confHi: onetHigh).
 	hit, hitNone, conf, confNone []int
 	confHiNone                   [][len(onetHigh)]int // per config, per onetHigh threshold
+	nme                          [][]float64          // per config: landmark NME on Detect's no-face images found
 	detectTime                   time.Duration
 	proposeTime                  []time.Duration
 }
 
 func newTally() *tally {
 	n := len(configs)
-	return &tally{hit: make([]int, n), hitNone: make([]int, n), conf: make([]int, n), confNone: make([]int, n), confHiNone: make([][len(onetHigh)]int, n),
+	return &tally{hit: make([]int, n), hitNone: make([]int, n), conf: make([]int, n), confNone: make([]int, n), confHiNone: make([][len(onetHigh)]int, n), nme: make([][]float64, n),
 		proposeTime: make([]time.Duration, n)}
 }
 
@@ -100,8 +102,9 @@ func iou(p mtcnn.Proposal, r [4]float64) float64 {
 	return in / (p.Size*p.Size + r[2]*r[3] - in)
 }
 
-// add measures one image whose reference face box is ref (x, y, w, h).
-func (tl *tool) add(t *testing.T, ta *tally, img image.Image, ref [4]float64) {
+// add measures one image whose reference face box is ref (x, y, w, h) and,
+// if pts is not nil, whose reference landmarks are *pts.
+func (tl *tool) add(t *testing.T, ta *tally, img image.Image, ref [4]float64, pts *[5][2]float64) {
 	ta.images++
 	st := time.Now()
 	faces, err := tl.det.Detect(img)
@@ -119,14 +122,28 @@ func (tl *tool) add(t *testing.T, ta *tally, img image.Image, ref [4]float64) {
 		}
 		hit, conf := false, false
 		var best float32
+		var bestRes onet.Result
 		for _, p := range ps {
 			if iou(p, ref) < 0.4 {
 				continue
 			}
 			hit = true
-			best = max(best, tl.onet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}).Face)
+			if r := tl.onet.Run(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}); r.Face > best {
+				best, bestRes = r.Face, r
+			}
 		}
 		conf = best >= 0.5
+		if conf && none && pts != nil {
+			// Normalised mean error of ONet's landmarks on the proposal:
+			// what align would get for the faces Detect misses.
+			iod := math.Hypot(pts[0][0]-pts[1][0], pts[0][1]-pts[1][1])
+			var e float64
+			for k, q := range pts {
+				e += math.Hypot(bestRes.Landmarks[k].X-q[0], bestRes.Landmarks[k].Y-q[1])
+			}
+			e /= 5 * iod
+			ta.nme[c] = append(ta.nme[c], e)
+		}
 		for k, th := range onetHigh {
 			if none && best >= th {
 				ta.confHiNone[c][k]++
@@ -154,6 +171,19 @@ func (ta *tally) report(t *testing.T, name string) {
 		t.Logf("  Propose %-13s: proposal at IoU>=0.4 on %d/%d all (%.1f %%), %d/%d of Detect's no-face (%.1f %%); ONet-confirmed (>=0.5) %d all, %d no-face (%.1f %%); ONet >= %v: %v no-face; %.1f ms/image",
 			cfg.name, ta.hit[c], ta.images, pct(ta.hit[c], ta.images), ta.hitNone[c], ta.detectNone, pct(ta.hitNone[c], ta.detectNone),
 			ta.conf[c], ta.confNone[c], pct(ta.confNone[c], ta.detectNone), onetHigh, ta.confHiNone[c], ms(ta.proposeTime[c], ta.images))
+		if e := ta.nme[c]; len(e) > 0 {
+			sorted := slices.Sorted(slices.Values(e))
+			var mean float64
+			over := 0
+			for _, v := range e {
+				mean += v
+				if v > 0.1 {
+					over++
+				}
+			}
+			t.Logf("    ONet landmarks on those no-face images (ONet >= 0.5): NME mean %.4f, median %.4f, %d of %d above 0.1",
+				mean/float64(len(e)), sorted[len(e)/2], over, len(e))
+		}
 	}
 }
 
@@ -281,16 +311,21 @@ func TestMeasureLFWCrops(t *testing.T) {
 		img := decodeFile(t, filepath.Join(datasets, r.ID))
 		for i, mg := range margins {
 			if math.IsNaN(mg.m) {
-				tl.add(t, tallies[i], img, r.Box)
+				tl.add(t, tallies[i], img, r.Box, &r.Points)
 				continue
 			}
 			c, ref := cropMargin(img, r.Box, mg.m)
-			tl.add(t, tallies[i], c, ref)
+			pts := r.Points
+			for k := range pts {
+				pts[k][0] -= r.Box[0] - ref[0]
+				pts[k][1] -= r.Box[1] - ref[1]
+			}
+			tl.add(t, tallies[i], c, ref, &pts)
 			if mg.m == 0 {
 				y := yawProxy(r.Points)
 				for b, hi := range yawBins {
 					if y < hi {
-						tl.add(t, yawT[b], c, ref)
+						tl.add(t, yawT[b], c, ref, &pts)
 						break
 					}
 				}
@@ -331,7 +366,7 @@ func TestMeasureKpop13AndFixtures(t *testing.T) {
 		img := decodeFile(t, nm)
 		b := img.Bounds()
 		// Tight 160x160 face crops: the reference box is the frame.
-		tl.add(t, ta, img, [4]float64{float64(b.Min.X), float64(b.Min.Y), float64(b.Dx()), float64(b.Dy())})
+		tl.add(t, ta, img, [4]float64{float64(b.Min.X), float64(b.Min.Y), float64(b.Dx()), float64(b.Dy())}, nil)
 	}
 	ta.report(t, "kpop13 (reference box: the whole frame)")
 	if ta.detectNone >= 10 && pct(ta.confNone[1], ta.detectNone) < 60 {
