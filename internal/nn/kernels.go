@@ -469,6 +469,43 @@ func (k *normKernel) run(ws *workspace, in [][]float32, out []float32) {
 	k.ep.apply(out, k.c)
 }
 
+// channelSoftmaxKernel is SoftmaxChannels: a softmax over the c
+// interleaved channels of each pixel.
+type channelSoftmaxKernel struct {
+	c  int
+	ep epilogue
+}
+
+func (k *channelSoftmaxKernel) colSize() int { return 0 }
+
+func (k *channelSoftmaxKernel) run(ws *workspace, in [][]float32, out []float32) {
+	x := in[0][:len(out)]
+	for off := 0; off+k.c <= len(x); off += k.c {
+		softmax32(out[off:off+k.c], x[off:off+k.c])
+	}
+	k.ep.apply(out, k.c)
+}
+
+// softmax32 writes the softmax of x into dst in float32 steps, in the order
+// a TFLite export spells softmax (max, subtract, exp, sum, divide), so that
+// a decomposed softmax loads to the same bits.
+func softmax32(dst, x []float32) {
+	dst = dst[:len(x)]
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var sum float32
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - m)))
+		dst[i] = e
+		sum += e
+	}
+	for i := range dst {
+		dst[i] /= sum
+	}
+}
+
 // l2normalize writes x/‖x‖ into dst, accumulating the norm in float64; a
 // zero vector stays zero.
 func l2normalize(dst, x []float32) {
@@ -497,6 +534,8 @@ func newKernel(n *Node, in []Shape, out Shape) kernel {
 		return &eltwiseKernel{op: n.Op, c: out.C, broadcast: n.Op == Mul && in[1] != in[0], ep: newEpilogue(n, nil, out.C)}
 	case MaxPool, AvgPool, GlobalAvgPool:
 		return &poolKernel{window: newWindow(n, in[0], out), op: n.Op, ep: newEpilogue(n, nil, out.C)}
+	case SoftmaxChannels:
+		return &channelSoftmaxKernel{c: out.C, ep: newEpilogue(n, nil, out.C)}
 	default: // Softmax, L2Normalize (Validate rejects anything else)
 		return &normKernel{op: n.Op, c: out.C, ep: newEpilogue(n, nil, out.C)}
 	}

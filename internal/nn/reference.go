@@ -82,6 +82,21 @@ func (g *Graph) Reference(input []float32) ([][]float32, error) {
 			for k := range out {
 				out[k] = float32(float64(out[k]) / sum)
 			}
+		case SoftmaxChannels:
+			plane := is.H * is.W
+			for p := range plane {
+				m := math.Inf(-1)
+				for c := range is.C {
+					m = math.Max(m, float64(in[c*plane+p]))
+				}
+				var sum float64
+				for c := range is.C {
+					sum += math.Exp(float64(in[c*plane+p]) - m)
+				}
+				for c := range is.C {
+					out[c*plane+p] = float32(math.Exp(float64(in[c*plane+p])-m) / sum)
+				}
+			}
 		case L2Normalize:
 			var ss float64
 			for _, v := range in {

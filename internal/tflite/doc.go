@@ -34,8 +34,9 @@
 // Load (Model.Graph) translates a parsed float CNN into an nn.Graph for the
 // internal/nn runtime: layouts become nn's, SAME padding explicit pads, and
 // the operator patterns exporters write for PReLU and softmax single nodes,
-// with activations folded into the layer before them. MobileFaceNet (package
-// embed) and MTCNN's ONet (internal/onet) load this way; P-Net and R-Net
-// exports use the same operators. Operators and options it does not know
+// with activations folded into the layer before them (a softmax over the
+// channels of a spatial tensor, P-Net's per-pixel face probability, becomes
+// nn.SoftmaxChannels). MobileFaceNet (package embed), MTCNN's ONet
+// (internal/onet) and its P-Net and R-Net (internal/mtcnn) load this way. Operators and options it does not know
 // give an error wrapping ErrUnsupported.
 package tflite

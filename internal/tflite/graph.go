@@ -35,7 +35,9 @@ func Load(data []byte) (*nn.Graph, error) {
 //   - PReLU as relu(x) + a·(−relu(−x)) (RELU, NEG, RELU, NEG, MUL, ADD):
 //     slope a;
 //   - softmax as exp(x−max x) / Σ exp(x−max x) (REDUCE_MAX, SUB, EXP, SUM,
-//     DIV) over the last axis of a [1,N] tensor;
+//     DIV) over the last axis of a [1,N] tensor (nn.Softmax) or of a
+//     [1,H,W,C] tensor, per pixel over its channels (nn.SoftmaxChannels,
+//     MTCNN's P-Net);
 //
 // and then folds activations into the layer before them
 // (nn.FuseActivations). Errors wrap ErrUnsupported.
@@ -324,6 +326,9 @@ func (l *lowering) activation(op *Operator) error {
 			return fmt.Errorf("softmax beta %v", o.Beta)
 		}
 		n.Op = nn.Softmax
+		if s.H*s.W != 1 {
+			n.Op = nn.SoftmaxChannels // TFLite's softmax runs over the last (channel) axis
+		}
 	case OpL2Normalization:
 		n.Op = nn.L2Normalize
 	}

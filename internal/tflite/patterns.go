@@ -12,13 +12,14 @@ import (
 type match struct {
 	ops   []int // operator indices
 	out   int   // tensor holding the result
-	op    nn.Op // nn.Activate (with act, slope) or nn.Softmax
+	op    nn.Op // nn.Activate (with act, slope), nn.Softmax or nn.SoftmaxChannels
 	act   nn.Act
 	slope []float32
 }
 
 // pattern recognises, at operator i, the first operator of a decomposed
-// PReLU or softmax on i's first input, and emits the one node it stands for.
+// PReLU or softmax on i's first input, and emits the one node it stands for
+// (a softmax over the channels of a spatial value: nn.SoftmaxChannels).
 func (l *lowering) pattern(i int) (bool, error) {
 	op := &l.sg.Operators[i]
 	if len(op.Inputs) == 0 || op.Inputs[0] < 0 {
@@ -210,16 +211,30 @@ func (l *lowering) softmax(x int) (match, bool) {
 	if !ok || next != div || !l.lastAxis(sum) || !l.is(div, OpDiv, e, s) {
 		return match{}, false
 	}
-	return match{ops: []int{rmax, sub, exp, sum, div}, out: l.sg.Operators[div].Outputs[0], op: nn.Softmax}, true
+	op := nn.Softmax
+	if len(l.sg.Tensors[x].Shape) == 4 {
+		op = nn.SoftmaxChannels // per pixel over the channels of [1,H,W,C]
+	}
+	return match{ops: []int{rmax, sub, exp, sum, div}, out: l.sg.Operators[div].Outputs[0], op: op}, true
 }
 
-// lastAxis reports whether reduction operator k reduces a [1,N] tensor over
-// its last axis.
+// lastAxis reports whether reduction operator k reduces a [1,N] tensor, or
+// a [1,H,W,C] one (keeping its dimensions), over its last axis.
 func (l *lowering) lastAxis(k int) bool {
 	in := l.sg.Operators[k].Inputs
-	if len(in) != 2 || !l.isConst(in[1]) || len(l.sg.Tensors[in[0]].Shape) != 2 {
+	if len(in) != 2 || !l.isConst(in[1]) {
 		return false
 	}
+	rank := len(l.sg.Tensors[in[0]].Shape)
+	if rank != 2 && rank != 4 {
+		return false
+	}
+	if rank == 4 {
+		out := l.sg.Operators[k].Outputs
+		if len(out) != 1 || len(l.sg.Tensors[out[0]].Shape) != 4 || l.sg.Tensors[out[0]].Shape[3] != 1 {
+			return false
+		}
+	}
 	ax, err := Int32s(l.m.Buffers[l.sg.Tensors[in[1]].Buffer])
-	return err == nil && len(ax) == 1 && (ax[0] == 1 || ax[0] == -1)
+	return err == nil && len(ax) == 1 && (int(ax[0]) == rank-1 || ax[0] == -1)
 }

@@ -40,6 +40,10 @@ var files = []file{
 		"d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b"},
 	{"package/android/src/main/assets/onet.tflite", "onet.tflite",
 		"946543640bd17e5275f442646422a4816441bb00897439a69bc9ea5fcf1fe601"},
+	{"package/android/src/main/assets/pnet.tflite", "pnet.tflite",
+		"8272d20e7e0981b20028d3bc783fd6a5a9bc7d34da8f73b3def0ac62de082077"},
+	{"package/android/src/main/assets/rnet.tflite", "rnet.tflite",
+		"169c451054b94f85b01924f4946d314389d3eb5cb6c70eb438df86c52fb54c55"},
 }
 
 func main() {
