@@ -94,7 +94,7 @@ func annotate(res *facematch.Result) *image.RGBA {
 	lines := []textLine{
 		{fmt.Sprintf("%s  %s", verdict, res.PercentageText()), verdictCol},
 		{fmt.Sprintf("threshold %s", facematch.FormatPercentage(100*res.Threshold)), colText},
-		{fmt.Sprintf("cosine similarity %.4f", res.Similarity), colText},
+		{fmt.Sprintf("similarity %.4f", res.Similarity), colText},
 	}
 	if res.MultipleFaces {
 		lines = append(lines, textLine{"WARNING: another person in image2", colOtherFace})

@@ -158,7 +158,7 @@ func printCompareResult(stdout io.Writer, res *facematch.Result, pos []string, b
 	if !res.Match {
 		verdict = "NO MATCH"
 	}
-	fmt.Fprintf(stdout, "%s: %s (threshold %s, cosine similarity %.4f)\n",
+	fmt.Fprintf(stdout, "%s: %s (threshold %s, similarity %.4f)\n",
 		verdict, res.PercentageText(), facematch.FormatPercentage(100*res.Threshold), res.Similarity)
 	for i, im := range res.Images {
 		fmt.Fprintf(stdout, "image%d (%s) %s: %dx%d, %d face(s), compared face %d: %s\n",

@@ -100,9 +100,9 @@ func runCompareMany(pos []string, opts *facematch.CompareOptions, asJSON, allowP
 			case it.Error != nil:
 				fmt.Fprintf(stdout, "image%d %s: ERROR %s\n", it.Image, it.Source, it.Error.Message)
 			case it.Match:
-				fmt.Fprintf(stdout, "image%d %s: MATCH %s (cosine similarity %.4f)\n", it.Image, it.Source, it.PercentageText, it.Similarity)
+				fmt.Fprintf(stdout, "image%d %s: MATCH %s (similarity %.4f)\n", it.Image, it.Source, it.PercentageText, it.Similarity)
 			default:
-				fmt.Fprintf(stdout, "image%d %s: NO MATCH %s (cosine similarity %.4f)\n", it.Image, it.Source, it.PercentageText, it.Similarity)
+				fmt.Fprintf(stdout, "image%d %s: NO MATCH %s (similarity %.4f)\n", it.Image, it.Source, it.PercentageText, it.Similarity)
 			}
 		}
 		if out.Best > 0 {
