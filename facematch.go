@@ -209,6 +209,16 @@ type ImageFaces struct {
 	// image's largest usable face (with CompareOptions.BestFace, for
 	// image2, the face most similar to image1's).
 	Used int
+	// Orientation is the quarter turn, in degrees clockwise (0, 90, 180
+	// or 270), by which the used face lies turned in the decoded image:
+	// its detect.Face.Orientation. 0 means the face was found upright;
+	// 90 means the photo is stored sideways with the face's top to the
+	// right, and turning the image 90 degrees counter-clockwise makes it
+	// upright (AWS Rekognition's OrientationCorrection). The comparison
+	// has already corrected it; it tells the caller the photo was stored
+	// turned (an EXIF orientation, when present, is applied before
+	// detection and is not counted here).
+	Orientation int
 	// Crop is the aligned embed.InputSize x embed.InputSize crop of the
 	// used face.
 	Crop *image.RGBA
@@ -297,6 +307,9 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		if c := compare.Similarity(ref, e.vec); c > best {
 			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
+	}
+	for i := range res.Images {
+		res.Images[i].Orientation = faces[i][res.Images[i].Used].Orientation
 	}
 	res.MultipleFaces = competingFaces(faces[1], res.Images[1].Used) > 0
 	if res.MultipleFaces && o.RequireSingleFace {

@@ -137,13 +137,17 @@ type jsonFace struct {
 	Score     float32       `json:"score"`
 	Landmarks [5][2]float64 `json:"landmarks"` // left eye, right eye, nose, left mouth, right mouth
 	Angle     float64       `json:"angle"`
+	// Orientation is the quarter turn (0, 90, 180, 270 degrees clockwise)
+	// the face lies turned by in the image (detect.Face.Orientation).
+	Orientation int `json:"orientation"`
 }
 
 func toJSONFace(f detect.Face) jsonFace {
 	j := jsonFace{
-		Box:   jsonBox{X: f.Box.Min.X, Y: f.Box.Min.Y, Width: f.Box.Dx(), Height: f.Box.Dy()},
-		Score: f.Score,
-		Angle: f.Angle,
+		Box:         jsonBox{X: f.Box.Min.X, Y: f.Box.Min.Y, Width: f.Box.Dx(), Height: f.Box.Dy()},
+		Score:       f.Score,
+		Angle:       f.Angle,
+		Orientation: f.Orientation,
 	}
 	for i, p := range f.Landmarks {
 		j.Landmarks[i] = [2]float64{round2(p.X), round2(p.Y)}
