@@ -382,7 +382,10 @@ func (m *Matcher) embedFaces(ctx context.Context, img image.Image, faces []detec
 		if err != nil {
 			return faceEmbedding{}, false, nil
 		}
-		vec, err := m.emb.Embed(crop)
+		vec, err := m.emb.EmbedContext(ctx, crop)
+		if cerr := ctx.Err(); err != nil && cerr != nil {
+			return faceEmbedding{}, false, cerr
+		}
 		if err != nil {
 			return faceEmbedding{}, false, fmt.Errorf("%w: %w", ErrInternal, err)
 		}
@@ -454,8 +457,11 @@ func (m *Matcher) detect(ctx context.Context, src Source) (image.Image, []detect
 		return nil, nil, err
 	}
 	detStart := time.Now()
-	faces, err := m.det.Detect(img)
+	faces, err := m.det.DetectContext(ctx, img)
 	m.observe(StageDetect, detStart)
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		return nil, nil, cerr
+	}
 	if err != nil {
 		if errorsIsAny(err, detect.ErrEmptyImage) {
 			// Too small to hold a face.
@@ -507,7 +513,10 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 	if b := img.Bounds(); b.Dx() != embed.InputSize || b.Dy() != embed.InputSize {
 		return nil, fmt.Errorf("%w: got %dx%d", ErrNotAligned, b.Dx(), b.Dy())
 	}
-	vec, err = m.emb.Embed(img)
+	vec, err = m.emb.EmbedContext(ctx, img)
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
 	}

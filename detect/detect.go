@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/facematch/facematch/internal/onet"
@@ -300,7 +301,17 @@ func New(opts *Options) (*Detector, error) {
 // Detect finds the faces in img, largest box first (ties: higher score,
 // then top-left first). It returns an empty slice and no error when there is
 // no face. Output depends only on img and the options.
-func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
+func (d *Detector) Detect(img image.Image) ([]Face, error) {
+	return d.DetectContext(context.Background(), img)
+}
+
+// DetectContext is Detect stopping early when ctx is done: it looks at ctx
+// while converting the image (every few rows), before each window size of
+// every scan, between the stages (mirror, padding, quarter turns, in-plane
+// rotations) and before each ONet call, so a deadline is met within a few
+// milliseconds of work on a 1024-pixel working copy, and returns ctx.Err().
+// With a live ctx its output is Detect's, bit for bit.
+func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []Face, err error) {
 	if img == nil {
 		return nil, ErrNilImage
 	}
@@ -313,39 +324,43 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 			faces, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
-	g, sx, sy := toGray(img, d.opts.MaxSide)
+	g, sx, sy := toGray(ctx, img, d.opts.MaxSide)
 	toInput := func(x, y float64) r2.Vec {
 		// Working pixel x covers input [x*sx, (x+1)*sx); its centre
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
-	faces, p := d.detectTurned(img, g, 0, toInput)
+	faces, p := d.detectTurned(ctx, img, g, 0, toInput)
 	// Quarter turns: a photo stored sideways or upside down (EXIF
 	// orientation stripped). The sideways turns come first: they are the
 	// common case of a phone upload. They run before the in-plane
 	// rotations, which would otherwise find a quarter-turned face at 40
 	// degrees with poor landmarks.
 	for _, k := range quarterTurns {
-		if len(faces) > 0 || d.opts.NoQuarterTurns {
+		if len(faces) > 0 || d.opts.NoQuarterTurns || ctx.Err() != nil {
 			break
 		}
 		tg, toG := g.turned(k)
-		faces, _ = d.detectTurned(img, tg, 90*k, func(x, y float64) r2.Vec { return toInput(toG(x, y)) })
+		faces, _ = d.detectTurned(ctx, img, tg, 90*k, func(x, y float64) r2.Vec { return toInput(toG(x, y)) })
 	}
 	switch {
 	case len(faces) == 0:
-		faces = d.retry(img, p)
+		faces = d.retry(ctx, img, p)
 	case faces[0].Orientation == 0 && allCrossBorder(faces, b):
 		// Only faces crossing the border were found: often a head cut
 		// by the frame beside the subject, whose face pico scores weakly
 		// (LFW's Tung_Chee-hwa_0001 has one at 51.8 at its left edge,
 		// and the subject only turned by 20°). The slow stages look for
 		// more; what they find inside a border face is that face.
-		for _, f := range d.retry(img, p) {
+		for _, f := range d.retry(ctx, img, p) {
 			if !insideAny(f.Box, faces) {
 				faces = append(faces, f)
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		// A stage stopped early: what was found is incomplete.
+		return nil, err
 	}
 	faces = dedupe(faces)
 	slices.SortStableFunc(faces, func(p, q Face) int {
@@ -375,8 +390,8 @@ func (d *Detector) Detect(img image.Image) (faces []Face, err error) {
 //
 // The best face must score cut, the others extra. mirrored says g is the
 // mirror image, so the landmarks' left and right swap when mapped back.
-func (d *Detector) detectGray(g *grayImage, lo int, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
-	return d.toFaces(g, d.windows(g, lo, cut), angle, cut, extra, mirrored, toSrc, toInput)
+func (d *Detector) detectGray(ctx context.Context, g *grayImage, lo int, angle float64, cut, extra float32, mirrored bool, toSrc func(x, y float64) (float64, float64), toInput func(x, y float64) r2.Vec) []Face {
+	return d.toFaces(g, d.windows(ctx, g, lo, cut), angle, cut, extra, mirrored, toSrc, toInput)
 }
 
 // toFaces is detectGray on the merged windows dets of g.
@@ -443,7 +458,7 @@ func (d *Detector) sizes(g *grayImage) (minSize, maxSize int) {
 
 // rawWindows scans g from window size lo (0: sizes' minimum) and returns
 // the windows scoring above zero, unmerged.
-func (d *Detector) rawWindows(g *grayImage, lo int) []pigo.Detection {
+func (d *Detector) rawWindows(ctx context.Context, g *grayImage, lo int) []pigo.Detection {
 	minSize, maxSize := d.sizes(g)
 	if lo > 0 {
 		minSize = lo
@@ -451,13 +466,13 @@ func (d *Detector) rawWindows(g *grayImage, lo int) []pigo.Detection {
 	if minSize > maxSize {
 		return nil
 	}
-	return d.face.scan(g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
+	return d.face.scan(ctx, g, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor)
 }
 
 // windows scans g (from window size lo, see rawWindows) and returns the
 // merged face windows scoring at least cut.
-func (d *Detector) windows(g *grayImage, lo int, cut float32) []pigo.Detection {
-	return d.cluster(d.rawWindows(g, lo), cut)
+func (d *Detector) windows(ctx context.Context, g *grayImage, lo int, cut float32) []pigo.Detection {
+	return d.cluster(d.rawWindows(ctx, g, lo), cut)
 }
 
 // cluster merges raw windows (reordering dets) and returns the merged
@@ -585,7 +600,7 @@ type pass struct {
 // when nothing confident was found, the mirror image, and with ONet the
 // check of doubtful faces. The in-plane rotations and ONet's look at weak
 // windows are left to retry.
-func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInput func(x, y float64) r2.Vec) ([]Face, *pass) {
+func (d *Detector) detectTurned(ctx context.Context, img image.Image, g grayImage, orient int, toInput func(x, y float64) r2.Vec) ([]Face, *pass) {
 	minSize, _ := d.sizes(&g)
 	// With ONet, the upright scan keeps the weak windows too: those beside a
 	// found face are verified below.
@@ -593,7 +608,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	if d.onet != nil {
 		uprightCut = min(uprightCut, fallbackScore)
 	}
-	raw := d.rawWindows(&g, 0)
+	raw := d.rawWindows(ctx, &g, 0)
 	p := &pass{g: g, toInput: toInput, orient: orient}
 	p.upright = d.cluster(slices.Clone(raw), uprightCut)
 	faces := d.toFaces(&g, p.upright, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, toInput)
@@ -611,21 +626,21 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	// nothing confident. First the mirror image (pico's cascade is not
 	// left-right symmetric, so it finds some faces only mirrored); faces
 	// found there replace weak upright ones.
-	if !confident && !d.opts.NoMirror {
+	if !confident && !d.opts.NoMirror && ctx.Err() == nil {
 		mg, toSrc := g.mirrored()
-		if mf := d.detectGray(&mg, 0, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
+		if mf := d.detectGray(ctx, &mg, 0, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, toInput); len(mf) > 0 {
 			faces, confident = mf, true
 		}
 	}
 	// Then the windows crossing the border (pad.go), also when the mirror
 	// image gave a face: on tight crops that is often a partial window,
 	// and the border scan finds the whole face with a higher score.
-	if !uprightConfident && !d.opts.NoPadding {
+	if !uprightConfident && !d.opts.NoPadding && ctx.Err() == nil {
 		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
 		pg := g.padded(pad)
 		inner := image.Rect(pad, pad, pad+g.W, pad+g.H)
 		_, maxSize := d.sizes(&pg)
-		border := d.cluster(d.face.scanBorder(&pg, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor, inner), uprightCut)
+		border := d.cluster(d.face.scanBorder(ctx, &pg, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor, inner), uprightCut)
 		// The windows inside keep their own clusters (merging the border
 		// windows into them moved the boxes of faces well inside the
 		// image); a border cluster overlapping one replaces it only when
@@ -668,7 +683,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	if d.onet == nil {
 		if !confident && orient == 0 {
 			// Without ONet the rotations replace weak faces here.
-			if rf := d.rotations(p, d.opts.MinRotatedScore); len(rf) > 0 {
+			if rf := d.rotations(ctx, p, d.opts.MinRotatedScore); len(rf) > 0 {
 				faces = rf
 			}
 		}
@@ -684,7 +699,7 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	}
 	d.orient(faces, orient)
 	var probs []float32
-	faces, probs = d.refineAll(img, faces)
+	faces, probs = d.refineAll(ctx, img, faces)
 	best := 0
 	for i, f := range faces {
 		if f.Score > faces[best].Score {
@@ -729,23 +744,26 @@ func (d *Detector) detectTurned(img image.Image, g grayImage, orient int, toInpu
 	if len(faces) > 0 {
 		// Weak upright windows that ONet confirms join the faces found,
 		// whichever pass found those.
-		faces = append(faces, d.verifyExtra(img, faces, d.orient(d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), orient))...)
+		faces = append(faces, d.verifyExtra(ctx, img, faces, d.orient(d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), orient))...)
 	}
 	return faces, p
 }
 
 // rotations runs the in-plane rotated retries of p in turn and returns the
 // faces of the first that finds any scoring cut.
-func (d *Detector) rotations(p *pass, cut float32) []Face {
-	return d.rotationsOf(&p.g, 0, p.toInput, p.orient, cut)
+func (d *Detector) rotations(ctx context.Context, p *pass, cut float32) []Face {
+	return d.rotationsOf(ctx, &p.g, 0, p.toInput, p.orient, cut)
 }
 
 // rotationsOf is rotations on the raster g, scanned from window size lo (0:
 // from g's size), whose pixel coordinates toInput maps to the input's.
-func (d *Detector) rotationsOf(g *grayImage, lo int, toInput func(x, y float64) r2.Vec, orient int, cut float32) []Face {
+func (d *Detector) rotationsOf(ctx context.Context, g *grayImage, lo int, toInput func(x, y float64) r2.Vec, orient int, cut float32) []Face {
 	for _, a := range d.angles {
+		if ctx.Err() != nil {
+			return nil
+		}
 		rg, toSrc := g.rotated(a * math.Pi / 180)
-		if rf := d.detectGray(&rg, lo, a, cut, cut, false, toSrc, toInput); len(rf) > 0 {
+		if rf := d.detectGray(ctx, &rg, lo, a, cut, cut, false, toSrc, toInput); len(rf) > 0 {
 			return d.orient(rf, orient)
 		}
 	}
@@ -755,22 +773,22 @@ func (d *Detector) rotationsOf(g *grayImage, lo int, toInput func(x, y float64) 
 // retry runs the slow stages on the image as it is (p of orientation 0),
 // once neither it nor a quarter turn gave a face: the in-plane rotations,
 // then ONet's look at the weak windows, upright, mirrored and rotated.
-func (d *Detector) retry(img image.Image, p *pass) []Face {
+func (d *Detector) retry(ctx context.Context, img image.Image, p *pass) []Face {
 	if d.onet == nil {
 		return nil // detectTurned ran the rotations already
 	}
-	if faces := d.verify(img, d.rotations(p, d.opts.MinRotatedScore), d.opts.MinFaceProb); len(faces) > 0 {
+	if faces := d.verify(ctx, img, d.rotations(ctx, p, d.opts.MinRotatedScore), d.opts.MinFaceProb); len(faces) > 0 {
 		return faces
 	}
 	// The windows inside the image first: a weak window crossing the
 	// border is more often a partial face beside the subject.
-	faces := d.verify(img, d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
+	faces := d.verify(ctx, img, d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), d.opts.MinFaceProb)
 	if len(faces) == 0 && !d.opts.NoMirror {
 		mg, toSrc := p.g.mirrored()
-		faces = d.verify(img, d.detectGray(&mg, 0, 0, fallbackScore, fallbackScore, true, toSrc, p.toInput), d.opts.MinFaceProb)
+		faces = d.verify(ctx, img, d.detectGray(ctx, &mg, 0, 0, fallbackScore, fallbackScore, true, toSrc, p.toInput), d.opts.MinFaceProb)
 	}
 	if len(faces) == 0 {
-		faces = d.verify(img, d.rotations(p, fallbackScore), d.opts.MinFaceProb)
+		faces = d.verify(ctx, img, d.rotations(ctx, p, fallbackScore), d.opts.MinFaceProb)
 	}
 	if len(faces) == 0 && p.pg != nil {
 		// Last, the padded image: its weak border windows, then its
@@ -778,13 +796,13 @@ func (d *Detector) retry(img image.Image, p *pass) []Face {
 		// frame (on LFW crops cut 10 % inside the face box, 3.7 % gave
 		// no face with these against 7.7 % without).
 		minSize, _ := d.sizes(&p.g)
-		faces = d.verify(img, d.toFaces(p.pg, p.border, 0, fallbackScore, fallbackScore, false, nil, p.toPadded), d.opts.MinFaceProb)
+		faces = d.verify(ctx, img, d.toFaces(p.pg, p.border, 0, fallbackScore, fallbackScore, false, nil, p.toPadded), d.opts.MinFaceProb)
 		if len(faces) == 0 && !d.opts.NoMirror {
 			mg, toSrc := p.pg.mirrored()
-			faces = d.verify(img, d.detectGray(&mg, minSize, 0, fallbackScore, fallbackScore, true, toSrc, p.toPadded), d.opts.MinFaceProb)
+			faces = d.verify(ctx, img, d.detectGray(ctx, &mg, minSize, 0, fallbackScore, fallbackScore, true, toSrc, p.toPadded), d.opts.MinFaceProb)
 		}
 		if len(faces) == 0 {
-			faces = d.verify(img, d.rotationsOf(p.pg, minSize, p.toPadded, p.orient, fallbackScore), d.opts.MinFaceProb)
+			faces = d.verify(ctx, img, d.rotationsOf(ctx, p.pg, minSize, p.toPadded, p.orient, fallbackScore), d.opts.MinFaceProb)
 		}
 	}
 	return faces
