@@ -118,7 +118,7 @@ type Options struct {
 	// face found upright scores MinExtraScore or more; the first angle that
 	// yields faces (scoring MinRotatedScore) wins and replaces the weak
 	// upright ones.
-	// Default DefaultAngles. Set NoRotation to disable.
+	// Default DefaultAngles(). Set NoRotation to disable.
 	Angles []float64
 	// NoRotation disables the rotated retries.
 	NoRotation bool
@@ -170,9 +170,10 @@ const (
 	DefaultMinRotatedScore = 20
 )
 
-// DefaultAngles are the in-plane rotations (degrees) tried when nothing is
-// found upright.
-var DefaultAngles = []float64{-20, 20, -40, 40}
+// DefaultAngles returns the in-plane rotations (degrees) tried, in order,
+// when nothing is found upright: -20, 20, -40, 40. Each call returns a new
+// slice.
+func DefaultAngles() []float64 { return []float64{-20, 20, -40, 40} }
 
 // Detector finds faces and their five landmarks. It is immutable after New
 // and safe for concurrent use.
@@ -246,7 +247,7 @@ func New(opts *Options) (*Detector, error) {
 	}
 	d := &Detector{opts: o}
 	if !o.NoRotation {
-		d.angles = DefaultAngles
+		d.angles = DefaultAngles()
 		if o.Angles != nil {
 			d.angles = o.Angles
 		}
