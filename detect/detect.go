@@ -190,6 +190,57 @@ type Detector struct {
 
 // New returns a Detector using the cascades bundled in package weights.
 func New(opts *Options) (*Detector, error) {
+	o := withDefaults(opts)
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	d := &Detector{opts: o}
+	if !o.NoRotation {
+		d.angles = DefaultAngles()
+		if o.Angles != nil {
+			d.angles = o.Angles
+		}
+		for _, a := range d.angles {
+			if !(a >= -180 && a <= 180) || a == 0 {
+				return nil, badOption("Angles", a)
+			}
+		}
+		d.angles = slices.Clone(d.angles)
+	}
+	var err error
+	switch o.Landmarks {
+	case LandmarksONet:
+		if o.MinFaceProb == 0 {
+			o.MinFaceProb = DefaultMinFaceProb
+		}
+		if !(o.MinFaceProb > 0 && o.MinFaceProb < 1) {
+			return nil, badOption("MinFaceProb", o.MinFaceProb)
+		}
+		d.opts.MinFaceProb = o.MinFaceProb
+		if o.MinExtraFaceProb == 0 {
+			o.MinExtraFaceProb = DefaultMinExtraFaceProb
+		}
+		if !(o.MinExtraFaceProb > 0 && o.MinExtraFaceProb < 1) {
+			return nil, badOption("MinExtraFaceProb", o.MinExtraFaceProb)
+		}
+		d.opts.MinExtraFaceProb = o.MinExtraFaceProb
+		if d.onet, err = onet.New(weights.ONet()); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		}
+	case LandmarksCascade:
+	default:
+		return nil, badOption("Landmarks", o.Landmarks)
+	}
+	if err := d.loadCascades(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// withDefaults returns *opts (the zero Options for nil) with its zero
+// fields set to their defaults (those of the ONet probabilities aside,
+// which only apply with LandmarksONet).
+func withDefaults(opts *Options) Options {
 	o := Options{}
 	if opts != nil {
 		o = *opts
@@ -220,83 +271,59 @@ func New(opts *Options) (*Detector, error) {
 	if o.MinRotatedScore == 0 {
 		o.MinRotatedScore = DefaultMinRotatedScore
 	}
-	bad := func(field string, v any) error {
-		return fmt.Errorf("%w: %s = %v", ErrInvalidOptions, field, v)
-	}
+	return o
+}
+
+// badOption is the ErrInvalidOptions error of field holding v.
+func badOption(field string, v any) error {
+	return fmt.Errorf("%w: %s = %v", ErrInvalidOptions, field, v)
+}
+
+// check validates the scan and score fields of o (defaults applied).
+func (o *Options) check() error {
 	switch {
 	case !(o.MinFaceFraction > 0 && o.MinFaceFraction <= 1):
-		return nil, bad("MinFaceFraction", o.MinFaceFraction)
+		return badOption("MinFaceFraction", o.MinFaceFraction)
 	case !(o.MaxFaceFraction >= o.MinFaceFraction && o.MaxFaceFraction <= 1):
-		return nil, bad("MaxFaceFraction", o.MaxFaceFraction)
+		return badOption("MaxFaceFraction", o.MaxFaceFraction)
 	case o.MinFaceSize < 16:
-		return nil, bad("MinFaceSize", o.MinFaceSize)
+		return badOption("MinFaceSize", o.MinFaceSize)
 	case !(o.ShiftFactor >= 0.01 && o.ShiftFactor <= 0.5):
-		return nil, bad("ShiftFactor", o.ShiftFactor)
+		return badOption("ShiftFactor", o.ShiftFactor)
 	case !(o.ScaleFactor >= 1.01 && o.ScaleFactor <= 2):
-		return nil, bad("ScaleFactor", o.ScaleFactor)
+		return badOption("ScaleFactor", o.ScaleFactor)
 	case !(o.IoUThreshold > 0 && o.IoUThreshold < 1):
-		return nil, bad("IoUThreshold", o.IoUThreshold)
+		return badOption("IoUThreshold", o.IoUThreshold)
 	case o.MaxSide < 64:
-		return nil, bad("MaxSide", o.MaxSide)
+		return badOption("MaxSide", o.MaxSide)
 	case !(o.MinScore > 0) || math.IsInf(float64(o.MinScore), 0):
-		return nil, bad("MinScore", o.MinScore)
+		return badOption("MinScore", o.MinScore)
 	case math.IsNaN(float64(o.MinExtraScore)) || math.IsInf(float64(o.MinExtraScore), 0):
-		return nil, bad("MinExtraScore", o.MinExtraScore)
+		return badOption("MinExtraScore", o.MinExtraScore)
 	case !(o.MinRotatedScore > 0) || math.IsInf(float64(o.MinRotatedScore), 0):
-		return nil, bad("MinRotatedScore", o.MinRotatedScore)
+		return badOption("MinRotatedScore", o.MinRotatedScore)
 	}
-	d := &Detector{opts: o}
-	if !o.NoRotation {
-		d.angles = DefaultAngles()
-		if o.Angles != nil {
-			d.angles = o.Angles
-		}
-		for _, a := range d.angles {
-			if !(a >= -180 && a <= 180) || a == 0 {
-				return nil, bad("Angles", a)
-			}
-		}
-		d.angles = slices.Clone(d.angles)
-	}
+	return nil
+}
+
+// loadCascades parses the bundled pico cascades into d.
+func (d *Detector) loadCascades() error {
 	var err error
-	switch o.Landmarks {
-	case LandmarksONet:
-		if o.MinFaceProb == 0 {
-			o.MinFaceProb = DefaultMinFaceProb
-		}
-		if !(o.MinFaceProb > 0 && o.MinFaceProb < 1) {
-			return nil, bad("MinFaceProb", o.MinFaceProb)
-		}
-		d.opts.MinFaceProb = o.MinFaceProb
-		if o.MinExtraFaceProb == 0 {
-			o.MinExtraFaceProb = DefaultMinExtraFaceProb
-		}
-		if !(o.MinExtraFaceProb > 0 && o.MinExtraFaceProb < 1) {
-			return nil, bad("MinExtraFaceProb", o.MinExtraFaceProb)
-		}
-		d.opts.MinExtraFaceProb = o.MinExtraFaceProb
-		if d.onet, err = onet.New(weights.ONet()); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
-		}
-	case LandmarksCascade:
-	default:
-		return nil, bad("Landmarks", o.Landmarks)
-	}
 	if d.face, err = parseFaceCascade(weights.FaceFinder()); err != nil {
-		return nil, err
+		return err
 	}
 	d.pigo = pigo.NewPigo()
 	if d.pupil, err = parseTreeCascade("puploc", weights.PupilLocator()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
 	lps := weights.LandmarkCascades()
 	if d.nose, err = parseTreeCascade("lp93", lps["lp93"]); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
 	if d.mouth, err = parseTreeCascade("lp84", lps["lp84"]); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
-	return d, nil
+	return nil
 }
 
 // Detect finds the faces in img, largest box first (ties: higher score,
@@ -309,8 +336,8 @@ func (d *Detector) Detect(img image.Image) ([]Face, error) {
 // DetectContext is Detect stopping early when ctx is done: it looks at ctx
 // while converting the image (every few rows), before each window size of
 // every scan, between the stages (mirror, padding, quarter turns, in-plane
-// rotations) and before each ONet call, so a deadline is met within a few
-// milliseconds of work on a 1024-pixel working copy, and returns ctx.Err().
+// rotations) and before each ONet call, so a deadline is met within well
+// under 100 ms of work on a 1024-pixel working copy, and returns ctx.Err().
 // With a live ctx its output is Detect's, bit for bit.
 func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []Face, err error) {
 	if img == nil {
@@ -331,6 +358,23 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 		// (x+0.5)*sx lies at input pixel coordinate (x+0.5)*sx-0.5.
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
+	faces = d.search(ctx, img, g, toInput)
+	if err := ctx.Err(); err != nil {
+		// A stage stopped early: what was found is incomplete.
+		return nil, err
+	}
+	faces = dedupe(faces)
+	sortFaces(faces)
+	if faces == nil {
+		faces = []Face{}
+	}
+	return faces, nil
+}
+
+// search runs the stages on the grey working copy g of img (toInput maps
+// g's pixel coordinates to img's): the fast ones on the image as it is,
+// then on its quarter turns while nothing is found, then the slow ones.
+func (d *Detector) search(ctx context.Context, img image.Image, g grayImage, toInput func(x, y float64) r2.Vec) []Face {
 	faces, p := d.detectTurned(ctx, img, g, 0, toInput)
 	// Quarter turns: a photo stored sideways or upside down (EXIF
 	// orientation stripped). The sideways turns come first: they are the
@@ -347,7 +391,7 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 	switch {
 	case len(faces) == 0:
 		faces = d.retry(ctx, img, p)
-	case faces[0].Orientation == 0 && allCrossBorder(faces, b):
+	case faces[0].Orientation == 0 && allCrossBorder(faces, img.Bounds()):
 		// Only faces crossing the border were found: often a head cut
 		// by the frame beside the subject, whose face pico scores weakly
 		// (LFW's Tung_Chee-hwa_0001 has one at 51.8 at its left edge,
@@ -359,11 +403,12 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 			}
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		// A stage stopped early: what was found is incomplete.
-		return nil, err
-	}
-	faces = dedupe(faces)
+	return faces
+}
+
+// sortFaces orders faces as Detect returns them: largest box first, then
+// higher score, then top-left first.
+func sortFaces(faces []Face) {
 	slices.SortStableFunc(faces, func(p, q Face) int {
 		if a, b := p.Box.Dx()*p.Box.Dy(), q.Box.Dx()*q.Box.Dy(); a != b {
 			return b - a
@@ -379,10 +424,6 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 		}
 		return p.Box.Min.X - q.Box.Min.X
 	})
-	if faces == nil {
-		faces = []Face{}
-	}
-	return faces, nil
 }
 
 // detectGray runs the face cascade and the landmark cascades on g. toSrc (nil
@@ -637,46 +678,8 @@ func (d *Detector) detectTurned(ctx context.Context, img image.Image, g grayImag
 	// image gave a face: on tight crops that is often a partial window,
 	// and the border scan finds the whole face with a higher score.
 	if !uprightConfident && !d.opts.NoPadding && ctx.Err() == nil {
-		pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
-		pg := g.padded(pad)
-		inner := image.Rect(pad, pad, pad+g.W, pad+g.H)
-		_, maxSize := d.sizes(&pg)
-		border := d.cluster(d.face.scanBorder(ctx, &pg, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor, inner), uprightCut)
-		// The windows inside keep their own clusters (merging the border
-		// windows into them moved the boxes of faces well inside the
-		// image); a border cluster overlapping one replaces it only when
-		// it scores more.
-		var dets []pigo.Detection
-		for _, r := range p.upright {
-			r.Row += pad
-			r.Col += pad
-			dets = append(dets, r)
-		}
-		for _, bd := range border {
-			bb := detRect(bd)
-			keep := true
-			for i := 0; i < len(dets); i++ {
-				if iou(bb, detRect(dets[i])) > d.opts.IoUThreshold {
-					if dets[i].Q >= bd.Q {
-						keep = false
-						break
-					}
-					dets = slices.Delete(dets, i, i+1)
-					i--
-				}
-			}
-			if keep {
-				dets = append(dets, bd)
-			}
-		}
-		p.pg = &pg
-		p.toPadded = func(x, y float64) r2.Vec { return toInput(x-float64(pad), y-float64(pad)) }
-		for _, det := range dets {
-			if !detRect(det).In(inner) {
-				p.border = append(p.border, det)
-			}
-		}
-		if bf := d.toFaces(&pg, dets, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toPadded); len(faces) == 0 || isConfident(bf) && bestScore(bf) > bestScore(faces) {
+		dets := d.padStage(ctx, p, minSize, uprightCut)
+		if bf := d.toFaces(p.pg, dets, 0, d.opts.MinScore, d.opts.MinExtraScore, false, nil, p.toPadded); len(faces) == 0 || isConfident(bf) && bestScore(bf) > bestScore(faces) {
 			faces = bf
 			confident = isConfident(faces)
 		}
@@ -698,7 +701,63 @@ func (d *Detector) detectTurned(ctx context.Context, img image.Image, g grayImag
 	if len(faces) == 0 {
 		return nil, p
 	}
-	d.orient(faces, orient)
+	return d.confirm(ctx, img, d.orient(faces, orient), p), p
+}
+
+// padStage scans the windows of p's raster crossing its border (pad.go):
+// it pads p.g, records the padded raster, its map to the input and its
+// merged border windows in p, and returns the merged windows of the padded
+// raster (p's upright clusters and the border ones).
+func (d *Detector) padStage(ctx context.Context, p *pass, minSize int, uprightCut float32) []pigo.Detection {
+	g, toInput := &p.g, p.toInput
+	pad := int(math.Ceil(padFraction * float64(min(g.W, g.H))))
+	pg := g.padded(pad)
+	inner := image.Rect(pad, pad, pad+g.W, pad+g.H)
+	_, maxSize := d.sizes(&pg)
+	border := d.cluster(d.face.scanBorder(ctx, &pg, minSize, maxSize, d.opts.ShiftFactor, d.opts.ScaleFactor, inner), uprightCut)
+	// The windows inside keep their own clusters (merging the border
+	// windows into them moved the boxes of faces well inside the
+	// image); a border cluster overlapping one replaces it only when
+	// it scores more.
+	var dets []pigo.Detection
+	for _, r := range p.upright {
+		r.Row += pad
+		r.Col += pad
+		dets = append(dets, r)
+	}
+	for _, bd := range border {
+		bb := detRect(bd)
+		keep := true
+		for i := 0; i < len(dets); i++ {
+			if iou(bb, detRect(dets[i])) > d.opts.IoUThreshold {
+				if dets[i].Q >= bd.Q {
+					keep = false
+					break
+				}
+				dets = slices.Delete(dets, i, i+1)
+				i--
+			}
+		}
+		if keep {
+			dets = append(dets, bd)
+		}
+	}
+	p.pg = &pg
+	p.toPadded = func(x, y float64) r2.Vec { return toInput(x-float64(pad), y-float64(pad)) }
+	for _, det := range dets {
+		if !detRect(det).In(inner) {
+			p.border = append(p.border, det)
+		}
+	}
+	return dets
+}
+
+// confirm runs ONet on the faces the fast stages of p found (not empty,
+// their Orientation set): it moves their landmarks to ONet's, drops the
+// doubtful ones ONet rejects, and adds the weak upright windows ONet
+// confirms beside them.
+func (d *Detector) confirm(ctx context.Context, img image.Image, faces []Face, p *pass) []Face {
+	orient := p.orient
 	var probs []float32
 	faces, probs = d.refineAll(ctx, img, faces)
 	best := 0
@@ -747,7 +806,7 @@ func (d *Detector) detectTurned(ctx context.Context, img image.Image, g grayImag
 		// whichever pass found those.
 		faces = append(faces, d.verifyExtra(ctx, img, faces, d.orient(d.toFaces(&p.g, p.upright, 0, fallbackScore, fallbackScore, false, nil, p.toInput), orient))...)
 	}
-	return faces, p
+	return faces
 }
 
 // rotations runs the in-plane rotated retries of p in turn and returns the
