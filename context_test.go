@@ -51,9 +51,9 @@ func TestCompareDeadlineInsideDetect(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || res != nil {
 			t.Errorf("%s: Compare = %v, %v; want nil, context.DeadlineExceeded", c.name, res, err)
 		}
-		// Generous: without the context inside the stages it ran on
-		// for many seconds.
-		if elapsed > 5*time.Second {
+		// Generous: before the context reached inside the stages this
+		// returned after 6.7-7.0 s on the 2-core development machine.
+		if elapsed > 3*time.Second {
 			t.Errorf("%s: returned after %v with a 1 s deadline", c.name, elapsed)
 		}
 	}
