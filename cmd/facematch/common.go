@@ -182,7 +182,17 @@ func describeFace(f detect.Face) string {
 	l := f.Landmarks
 	return fmt.Sprintf("box (%d,%d)-(%d,%d) %dx%d score %.1f eyes (%.1f,%.1f) (%.1f,%.1f) nose (%.1f,%.1f) mouth (%.1f,%.1f) (%.1f,%.1f)",
 		f.Box.Min.X, f.Box.Min.Y, f.Box.Max.X, f.Box.Max.Y, f.Box.Dx(), f.Box.Dy(), f.Score,
-		l[0].X, l[0].Y, l[1].X, l[1].Y, l[2].X, l[2].Y, l[3].X, l[3].Y, l[4].X, l[4].Y)
+		l[0].X, l[0].Y, l[1].X, l[1].Y, l[2].X, l[2].Y, l[3].X, l[3].Y, l[4].X, l[4].Y) + turnedText(f.Orientation)
+}
+
+// turnedText says, for a face lying turned by orientation degrees
+// clockwise (detect.Face.Orientation), that the image is stored turned;
+// nothing for an upright face.
+func turnedText(orientation int) string {
+	if orientation == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", image stored turned %d° clockwise (corrected)", orientation)
 }
 
 // flagErrHelp is flag.ErrHelp: -h/--help printed the usage (exit 0).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"strings"
 	"testing"
 
 	"github.com/facematch/facematch"
@@ -45,5 +46,17 @@ func TestJSONOrientation(t *testing.T) {
 	}
 	if jf["orientation"] != 90.0 {
 		t.Errorf("face orientation %v, want 90 in %s", jf["orientation"], buf.String())
+	}
+}
+
+// TestDescribeFaceTurned: the text output says when a face lay turned.
+func TestDescribeFaceTurned(t *testing.T) {
+	f := detect.Face{Box: image.Rect(0, 0, 10, 10)}
+	if s := describeFace(f); strings.Contains(s, "turned") {
+		t.Errorf("upright face described as turned: %q", s)
+	}
+	f.Orientation = 270
+	if s := describeFace(f); !strings.Contains(s, "turned 270°") {
+		t.Errorf("face turned 270°: %q", s)
 	}
 }
