@@ -53,11 +53,9 @@ const detectorMaxSide = 1024
 // the working copy's long side L, not with its area: rotated copies span
 // about L on both sides, and a narrow image is scanned from smaller
 // windows (the smallest face is a fraction of the short side), so more of
-// them. Measured (detect's TestDetectAllocBound, which fails when Detect
-// exceeds this bound), the live heap rose by 18.1 MiB on a 1024x1024 noise
-// image, 11.1 MiB on a 300x1024 one, 10.1 MiB on 1024x576, 6.2 MiB on
-// 640x480 and 2.5 MiB on 200x200; 19 bytes per L² plus 3 MiB leaves a
-// fifth spare or more.
+// them. detect's TestDetectAllocBound fails when Detect exceeds this
+// bound; detect/measurements-2026-11-30-context-memory.md has the figures
+// it was set from.
 func DetectorBytes(w, h int) int64 {
 	long := int64(min(max(w, h, 0), detectorMaxSide))
 	return detectorBytesPerPixel*long*long + detectorFixedBytes
