@@ -209,6 +209,16 @@ type ImageFaces struct {
 	// image's largest usable face (with CompareOptions.BestFace, for
 	// image2, the face most similar to image1's).
 	Used int
+	// Orientation is the quarter turn, in degrees clockwise (0, 90, 180
+	// or 270), by which the used face lies turned in the decoded image:
+	// its detect.Face.Orientation. 0 means the face was found upright;
+	// 90 means the photo is stored sideways with the face's top to the
+	// right, and turning the image 90 degrees counter-clockwise makes it
+	// upright (AWS Rekognition's OrientationCorrection). The comparison
+	// has already corrected it; it tells the caller the photo was stored
+	// turned (an EXIF orientation, when present, is applied before
+	// detection and is not counted here).
+	Orientation int
 	// Crop is the aligned embed.InputSize x embed.InputSize crop of the
 	// used face.
 	Crop *image.RGBA
@@ -317,6 +327,9 @@ func (m *Matcher) decide(ctx context.Context, ref, cand *examined, threshold flo
 			best, res.Images[1].Used, res.Images[1].Crop = c, e.index, e.crop
 		}
 	}
+	for i, e := range [2]*examined{ref, cand} {
+		res.Images[i].Orientation = e.faces[res.Images[i].Used].Orientation
+	}
 	faces := cand.faces
 	res.MultipleFaces = competingFaces(faces, res.Images[1].Used) > 0
 	if res.MultipleFaces && o.RequireSingleFace {
@@ -390,7 +403,10 @@ func (m *Matcher) embedFaces(ctx context.Context, img image.Image, faces []detec
 		if err != nil {
 			return faceEmbedding{}, false, nil
 		}
-		vec, err := m.emb.Embed(crop)
+		vec, err := m.emb.EmbedContext(ctx, crop)
+		if cerr := ctx.Err(); err != nil && cerr != nil {
+			return faceEmbedding{}, false, cerr
+		}
 		if err != nil {
 			return faceEmbedding{}, false, fmt.Errorf("%w: %w", ErrInternal, err)
 		}
@@ -462,8 +478,11 @@ func (m *Matcher) detect(ctx context.Context, src Source) (image.Image, []detect
 		return nil, nil, err
 	}
 	detStart := time.Now()
-	faces, err := m.det.Detect(img)
+	faces, err := m.det.DetectContext(ctx, img)
 	m.observe(StageDetect, detStart)
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		return nil, nil, cerr
+	}
 	if err != nil {
 		if errorsIsAny(err, detect.ErrEmptyImage) {
 			// Too small to hold a face.
@@ -515,7 +534,10 @@ func (m *Matcher) EmbedAligned(ctx context.Context, src Source) (vec []float32, 
 	if b := img.Bounds(); b.Dx() != embed.InputSize || b.Dy() != embed.InputSize {
 		return nil, fmt.Errorf("%w: got %dx%d", ErrNotAligned, b.Dx(), b.Dy())
 	}
-	vec, err = m.emb.Embed(img)
+	vec, err = m.emb.EmbedContext(ctx, img)
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
 	}

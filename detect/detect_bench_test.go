@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -116,7 +117,7 @@ func BenchmarkDetect(b *testing.B) {
 			}
 		}
 	})
-	g, _, _ := toGray(img, 1024)
+	g, _, _ := toGray(context.Background(), img, 1024)
 	minSize := 40 // 480/12
 	p, err := pigo.NewPigo().Unpack(weights.FaceFinder())
 	if err != nil {
@@ -140,7 +141,7 @@ func BenchmarkDetect(b *testing.B) {
 	b.Run("scan/own", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			d.face.scan(&g, minSize, 478, 0.1, 1.1)
+			d.face.scan(context.Background(), &g, minSize, 478, 0.1, 1.1)
 		}
 	})
 	b.Run("landmarks", func(b *testing.B) {
@@ -156,7 +157,7 @@ func BenchmarkGray(b *testing.B) {
 	b.Run("own/RGBA", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			toGray(img, 1024)
+			toGray(context.Background(), img, 1024)
 		}
 	})
 	b.Run("pigo-baseline/RGBA", func(b *testing.B) {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -208,7 +209,7 @@ func TestRotatedFace(t *testing.T) {
 	if err != nil || len(up) != 1 {
 		t.Fatalf("upright: %d faces, %v", len(up), err)
 	}
-	g, _, _ := toGray(src, 1024)
+	g, _, _ := toGray(context.Background(), src, 1024)
 	for _, tc := range []struct {
 		deg       float64
 		needRetry bool
@@ -307,7 +308,7 @@ func TestGrayFastPaths(t *testing.T) {
 	}
 	for _, img := range []image.Image{rgba, nrgba, gray, ycc} {
 		t.Run(fmt.Sprintf("%T", img), func(t *testing.T) {
-			g, sx, sy := toGray(img, 1024)
+			g, sx, sy := toGray(context.Background(), img, 1024)
 			if g.W != r.Dx() || g.H != r.Dy() || sx != 1 || sy != 1 {
 				t.Fatalf("size %dx%d scale %v,%v", g.W, g.H, sx, sy)
 			}
@@ -338,7 +339,7 @@ func TestDownscale(t *testing.T) {
 	if err != nil || len(faces) != 1 {
 		t.Fatalf("%d faces, %v", len(faces), err)
 	}
-	g, sx, sy := toGray(img, 1024)
+	g, sx, sy := toGray(context.Background(), img, 1024)
 	if max(g.W, g.H) != 1024 || sx < 2 || sy < 2 {
 		t.Fatalf("working copy %dx%d scale %v,%v", g.W, g.H, sx, sy)
 	}
@@ -447,10 +448,10 @@ func TestMirrorPath(t *testing.T) {
 	if err != nil || len(up) != 1 {
 		t.Fatalf("upright: %d faces, %v", len(up), err)
 	}
-	g, _, _ := toGray(img, 1024)
+	g, _, _ := toGray(context.Background(), img, 1024)
 	mg, toSrc := g.mirrored()
 	id := func(x, y float64) r2.Vec { return r2.Vec{X: x, Y: y} }
-	mf := d.detectGray(&mg, 0, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, id)
+	mf := d.detectGray(context.Background(), &mg, 0, 0, d.opts.MinExtraScore, d.opts.MinExtraScore, true, toSrc, id)
 	if len(mf) != 1 || !mf[0].Mirrored {
 		t.Fatalf("mirror: %+v", mf)
 	}

@@ -168,12 +168,36 @@
 // with total orders, so identical input gives bit-identical output on every
 // run, in every goroutine, whatever else the process does.
 //
+// # Deadlines and memory
+//
+// DetectContext is Detect under a context: it looks at the context every
+// 16 rows of the grey conversion, before each window size of every scan,
+// between the stages and before each ONet call, and returns ctx.Err() (never
+// a partial result) once it is done, so a deadline is met within well under
+// 100 ms of work even on images that take every stage.
+//
+// Beyond the input image, Detect's live heap grows with the square of the
+// working copy's long side (rotated copies of the padded raster span it on
+// both sides); internal/imageio.DetectorBytes is the bound the service
+// charges for it, and TestDetectAllocBound checks Detect against it.
+//
+// # Code layout
+//
+// detect.go holds Detector, New and Detect with the scan-to-faces mapping;
+// options.go the Options and their defaults; stages.go the stages after the
+// scan (mirror, padding, ONet's check, quarter turns, rotations, the slow
+// retries); merge.go the final duplicate merge; landmarks.go the cascade
+// landmarks and correct.go their correction; scan.go, cascade.go, gray.go,
+// pad.go and refine.go the scan, the tree cascades, the grey copies, the
+// padding and ONet.
+//
 // # Errors
 //
 // Detect returns ErrNilImage for a nil image and ErrEmptyImage for one
 // smaller than MinImageSide on a side; New returns ErrInvalidOptions (wrapped
 // with the offending field). ErrInternal wraps a recovered panic from the
-// cascade code, which would be a bug. No face is not an error.
+// cascade code, which would be a bug. No face is not an error. DetectContext
+// also returns its context's error.
 //
 // # Licences
 //

@@ -1,6 +1,7 @@
 package detect_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -62,4 +63,20 @@ func ExampleDetector_Detect() {
 	// 0 <nil>
 	// true
 	// true
+}
+
+// DetectContext stops when its context is done and returns the context's
+// error, never a partial list of faces: a request's deadline bounds the
+// detector too.
+func ExampleDetector_DetectContext() {
+	d, err := detect.New(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // e.g. the client went away
+	faces, err := d.DetectContext(ctx, image.NewGray(image.Rect(0, 0, 640, 480)))
+	fmt.Println(faces, errors.Is(err, context.Canceled))
+	// Output:
+	// [] true
 }

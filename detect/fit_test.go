@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -61,11 +62,11 @@ func TestFitLandmarkCorrection(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				g, sx, sy := toGray(img, d.opts.MaxSide)
+				g, sx, sy := toGray(context.Background(), img, d.opts.MaxSide)
 				if sx != 1 || sy != 1 || img.Bounds().Min != (image.Point{}) {
 					continue
 				}
-				dets := d.windows(&g, 0, d.opts.MinScore)
+				dets := d.windows(context.Background(), &g, 0, d.opts.MinScore)
 				best := -1
 				for j, w := range dets {
 					if best < 0 || w.Scale > dets[best].Scale {

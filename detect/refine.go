@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"image"
 	"math"
 
@@ -45,9 +46,12 @@ const fallbackScore = 0.5
 
 // refineAll moves every face's landmarks to ONet's and returns ONet's face
 // probability for each.
-func (d *Detector) refineAll(img image.Image, faces []Face) ([]Face, []float32) {
+func (d *Detector) refineAll(ctx context.Context, img image.Image, faces []Face) ([]Face, []float32) {
 	probs := make([]float32, len(faces))
 	for i := range faces {
+		if ctx.Err() != nil {
+			break // DetectContext returns ctx.Err()
+		}
 		faces[i], probs[i] = d.refine(img, faces[i])
 	}
 	return faces, probs
@@ -81,9 +85,12 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 
 // verify keeps the candidates ONet gives a face probability of at least
 // minProb, with refined landmarks.
-func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face {
+func (d *Detector) verify(ctx context.Context, img image.Image, cands []Face, minProb float32) []Face {
 	var out []Face
 	for _, c := range cands {
+		if ctx.Err() != nil {
+			return nil
+		}
 		if f, p := d.refine(img, c); p >= minProb {
 			out = append(out, f)
 		}
@@ -97,9 +104,12 @@ func (d *Detector) verify(img image.Image, cands []Face, minProb float32) []Face
 // a weak window, and when a stronger face is in the picture it used to be
 // dropped. Candidates overlapping a found face (IoU above maxExtraIoU) are
 // the same face and are skipped.
-func (d *Detector) verifyExtra(img image.Image, found, cands []Face) []Face {
+func (d *Detector) verifyExtra(ctx context.Context, img image.Image, found, cands []Face) []Face {
 	var out []Face
 	for _, c := range cands {
+		if ctx.Err() != nil {
+			return nil
+		}
 		if overlaps(c.Box, found) || overlaps(c.Box, out) {
 			continue
 		}

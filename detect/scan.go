@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -77,8 +78,8 @@ func parseFaceCascade(b []byte) (*faceCascade, error) {
 // chain of dependent loads, and interleaving the chains of many windows
 // lets the processor overlap them. Each window still sums its trees in
 // order, so the scores are pigo's to the bit.
-func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale float64) []pigo.Detection {
-	return fc.scanBorder(g, minSize, maxSize, shift, scale, image.Rectangle{})
+func (fc *faceCascade) scan(ctx context.Context, g *grayImage, minSize, maxSize int, shift, scale float64) []pigo.Detection {
+	return fc.scanBorder(ctx, g, minSize, maxSize, shift, scale, image.Rectangle{})
 }
 
 // scanBorder is scan restricted, when inner is not empty, to the windows
@@ -86,7 +87,7 @@ func (fc *faceCascade) scan(g *grayImage, minSize, maxSize int, shift, scale flo
 // border of an image that lies at inner within the padded raster g (see
 // padded). The windows wholly inside were already seen by the scan of the
 // image itself.
-func (fc *faceCascade) scanBorder(g *grayImage, minSize, maxSize int, shift, scale float64, inner image.Rectangle) []pigo.Detection {
+func (fc *faceCascade) scanBorder(ctx context.Context, g *grayImage, minSize, maxSize int, shift, scale float64, inner image.Rectangle) []pigo.Detection {
 	nodes := 1 << fc.depth
 	sc, _ := fc.scratch.Get().(*scanScratch)
 	if sc == nil {
@@ -96,6 +97,11 @@ func (fc *faceCascade) scanBorder(g *grayImage, minSize, maxSize int, shift, sca
 	var dets []pigo.Detection
 	pix, dim := g.Pix, g.W
 	for size := minSize; size <= maxSize; {
+		if ctx.Err() != nil {
+			// One size takes milliseconds on a 1024-pixel raster; the
+			// caller returns ctx.Err().
+			return nil
+		}
 		step := int(math.Max(shift*float64(size), 1))
 		half := size/2 + 1 // pigo's margin: every node pixel lies inside g
 		ready := 0         // trees whose offsets are computed for this size

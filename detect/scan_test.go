@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -35,7 +36,7 @@ func TestScanMatchesPigo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		grays[name], _, _ = toGray(img, 400)
+		grays[name], _, _ = toGray(context.Background(), img, 400)
 	}
 	rng := rand.New(rand.NewSource(7))
 	noise := grayImage{W: 131, H: 97, Pix: make([]uint8, 131*97)}
@@ -56,7 +57,7 @@ func TestScanMatchesPigo(t *testing.T) {
 		for _, c := range params {
 			maxSize := min(c.maxSize, min(g.W, g.H)-2)
 			want := p.RunCascade(pigoParams(&g, c.minSize, maxSize, c.shift, c.scale), 0)
-			got := fc.scan(&g, c.minSize, maxSize, c.shift, c.scale)
+			got := fc.scan(context.Background(), &g, c.minSize, maxSize, c.shift, c.scale)
 			if !slices.Equal(got, want) {
 				t.Errorf("%s %+v: %d windows, pigo %d (or different scores)", name, c, len(got), len(want))
 			}

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -111,8 +112,15 @@ func NewFromModel(model []byte, opts *Options) (e *Embedder, err error) {
 // the crop and of its horizontal mirror. Pixels are read as 8-bit RGB (alpha
 // ignored) and scaled to (v-127.5)/128. Same input → bit-identical output.
 func (e *Embedder) Embed(img image.Image) ([]float32, error) {
+	return e.EmbedContext(context.Background(), img)
+}
+
+// EmbedContext is Embed stopping early when ctx is done: it checks ctx
+// before each pass of the network (the crop, then its mirror; one pass is
+// tens of milliseconds) and returns ctx.Err() when it is done.
+func (e *Embedder) EmbedContext(ctx context.Context, img image.Image) ([]float32, error) {
 	out := make([]float32, Dim)
-	if err := e.EmbedInto(out, img); err != nil {
+	if err := e.EmbedIntoContext(ctx, out, img); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -122,11 +130,20 @@ func (e *Embedder) Embed(img image.Image) ([]float32, error) {
 // Its own buffers are reused between calls; what a call still allocates is
 // the Gorgonia tape machine's bookkeeping (see BenchmarkEmbed).
 func (e *Embedder) EmbedInto(dst []float32, img image.Image) error {
+	return e.EmbedIntoContext(context.Background(), dst, img)
+}
+
+// EmbedIntoContext is EmbedInto stopping early when ctx is done (see
+// EmbedContext); dst is then left unspecified.
+func (e *Embedder) EmbedIntoContext(ctx context.Context, dst []float32, img image.Image) error {
 	if len(dst) < Dim {
 		return fmt.Errorf("%w: %d floats, want %d", ErrShortBuffer, len(dst), Dim)
 	}
 	b := e.scratch.Get().(*buffers)
 	defer e.scratch.Put(b)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := e.forward(b, img, false); err != nil {
 		return err
 	}
@@ -136,6 +153,9 @@ func (e *Embedder) EmbedInto(dst []float32, img image.Image) error {
 	}
 	sum := &b.flip
 	copy(sum[:], b.raw[:])
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := e.forward(b, img, true); err != nil {
 		return err
 	}

@@ -145,11 +145,13 @@ func (s *Server) answerMany(w http.ResponseWriter, r *http.Request, lg *reqLog, 
 		Threshold:     thr,
 		MultipleFaces: best.MultipleFaces,
 		FaceCount:     FaceCount{Image1: len(best.Images[0].Faces)},
+		Orientation:   Orientation{Image1: best.Images[0].Orientation},
 		Liveness:      livenessData(best.Liveness),
 		Best:          imageName(many.Best + 2),
 	}
 	if r2 := many.Results[0].Result; r2 != nil {
 		data.FaceCount.Image2 = len(r2.Images[1].Faces)
+		data.Orientation.Image2 = r2.Images[1].Orientation
 	}
 	failed := 0
 	for i, c := range many.Results {

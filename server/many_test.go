@@ -164,7 +164,8 @@ func TestManyImagesFallback(t *testing.T) {
 }
 
 // TestTwoImageAnswerUnchanged: a two-image answer is byte for byte what it
-// was before further images existed (no best, no results).
+// was before further images existed (no best, no results; orientation is
+// part of every answer).
 func TestTwoImageAnswerUnchanged(t *testing.T) {
 	_, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, nil)
 	img := smallPNG(t)
@@ -178,7 +179,7 @@ func TestTwoImageAnswerUnchanged(t *testing.T) {
 	defer resp.Body.Close()
 	got, _ := io.ReadAll(resp.Body)
 	want := `{"decentroTxnId":"` + resp.Header.Get("X-Request-Id") + `","status":"SUCCESS","responseCode":"S00000","message":"Face scan completed successfully.",` +
-		`"data":{"status":"SUCCESS","match":"90.00%","isMatch":true,"threshold":0.7,"multipleFaces":false,"faceCount":{"image1":0,"image2":0}},"responseKey":"success_face_scan"}` + "\n"
+		`"data":{"status":"SUCCESS","match":"90.00%","isMatch":true,"threshold":0.7,"multipleFaces":false,"faceCount":{"image1":0,"image2":0},"orientation":{"image1":0,"image2":0}},"responseKey":"success_face_scan"}` + "\n"
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -324,6 +324,12 @@ type ResponseData struct {
 	// half as wide as its largest; the largest is the one compared).
 	MultipleFaces bool      `json:"multipleFaces"`
 	FaceCount     FaceCount `json:"faceCount"` // faces found in each image
+	// Orientation is, per image, the quarter turn (0, 90, 180 or 270
+	// degrees clockwise) the compared face lay turned by: the image was
+	// stored sideways or upside down (no EXIF orientation) and was turned
+	// back before comparing (AWS calls it OrientationCorrection). Always
+	// present; 0 for an upright face.
+	Orientation Orientation `json:"orientation"`
 	// Liveness is image2's passive liveness, present when the request had
 	// liveness=Y. An attack is still a successful scan: the caller decides.
 	Liveness *LivenessData `json:"liveness,omitempty"`
@@ -338,6 +344,13 @@ type ResponseData struct {
 
 // FaceCount is the number of faces found in each image.
 type FaceCount struct {
+	Image1 int `json:"image1"`
+	Image2 int `json:"image2"`
+}
+
+// Orientation is the quarter turn of each image's compared face, in
+// degrees clockwise.
+type Orientation struct {
 	Image1 int `json:"image1"`
 	Image2 int `json:"image2"`
 }
@@ -754,6 +767,7 @@ func (s *Server) answerPair(w http.ResponseWriter, lg *reqLog, req *Request, res
 			Threshold:     thr,
 			MultipleFaces: res.MultipleFaces,
 			FaceCount:     FaceCount{Image1: len(res.Images[0].Faces), Image2: len(res.Images[1].Faces)},
+			Orientation:   Orientation{Image1: res.Images[0].Orientation, Image2: res.Images[1].Orientation},
 			Liveness:      livenessData(res.Liveness),
 		},
 		ResponseKey: SuccessKey,

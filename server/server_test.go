@@ -44,7 +44,8 @@ func TestSuccessEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{"status": "SUCCESS", "match": "95.00%", "isMatch": true, "threshold": 0.7,
-		"multipleFaces": false, "faceCount": map[string]any{"image1": 0.0, "image2": 0.0}}
+		"multipleFaces": false, "faceCount": map[string]any{"image1": 0.0, "image2": 0.0},
+		"orientation": map[string]any{"image1": 0.0, "image2": 0.0}}
 	if fmt.Sprint(data) != fmt.Sprint(want) {
 		t.Errorf("data = %v, want %v", data, want)
 	}

@@ -288,7 +288,13 @@ func panel(im facematch.ImageFaces, usedCol color.RGBA) *image.RGBA {
 func drawFace(p *image.RGBA, f detect.Face, off image.Point, s float64, used bool, usedCol color.RGBA) {
 	sc := func(v float64) int { return int(v*s + 0.5) }
 	b := f.Box.Sub(off)
-	r := image.Rect(sc(float64(b.Min.X)), sc(float64(b.Min.Y)), sc(float64(b.Max.X)), sc(float64(b.Max.Y)))
+	// A face cut by the frame has a box reaching past the image
+	// (detect.Face.Box): outline the part inside, so the side on the
+	// frame is drawn along the image's edge instead of vanishing.
+	r := image.Rect(sc(float64(b.Min.X)), sc(float64(b.Min.Y)), sc(float64(b.Max.X)), sc(float64(b.Max.Y))).Intersect(p.Bounds())
+	if r.Empty() {
+		return
+	}
 	col, th := colOtherFace, 1
 	if used {
 		col, th = usedCol, 3

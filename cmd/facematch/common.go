@@ -137,13 +137,17 @@ type jsonFace struct {
 	Score     float32       `json:"score"`
 	Landmarks [5][2]float64 `json:"landmarks"` // left eye, right eye, nose, left mouth, right mouth
 	Angle     float64       `json:"angle"`
+	// Orientation is the quarter turn (0, 90, 180, 270 degrees clockwise)
+	// the face lies turned by in the image (detect.Face.Orientation).
+	Orientation int `json:"orientation"`
 }
 
 func toJSONFace(f detect.Face) jsonFace {
 	j := jsonFace{
-		Box:   jsonBox{X: f.Box.Min.X, Y: f.Box.Min.Y, Width: f.Box.Dx(), Height: f.Box.Dy()},
-		Score: f.Score,
-		Angle: f.Angle,
+		Box:         jsonBox{X: f.Box.Min.X, Y: f.Box.Min.Y, Width: f.Box.Dx(), Height: f.Box.Dy()},
+		Score:       f.Score,
+		Angle:       f.Angle,
+		Orientation: f.Orientation,
 	}
 	for i, p := range f.Landmarks {
 		j.Landmarks[i] = [2]float64{round2(p.X), round2(p.Y)}
@@ -178,7 +182,17 @@ func describeFace(f detect.Face) string {
 	l := f.Landmarks
 	return fmt.Sprintf("box (%d,%d)-(%d,%d) %dx%d score %.1f eyes (%.1f,%.1f) (%.1f,%.1f) nose (%.1f,%.1f) mouth (%.1f,%.1f) (%.1f,%.1f)",
 		f.Box.Min.X, f.Box.Min.Y, f.Box.Max.X, f.Box.Max.Y, f.Box.Dx(), f.Box.Dy(), f.Score,
-		l[0].X, l[0].Y, l[1].X, l[1].Y, l[2].X, l[2].Y, l[3].X, l[3].Y, l[4].X, l[4].Y)
+		l[0].X, l[0].Y, l[1].X, l[1].Y, l[2].X, l[2].Y, l[3].X, l[3].Y, l[4].X, l[4].Y) + turnedText(f.Orientation)
+}
+
+// turnedText says, for a face lying turned by orientation degrees
+// clockwise (detect.Face.Orientation), that the image is stored turned;
+// nothing for an upright face.
+func turnedText(orientation int) string {
+	if orientation == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", image stored turned %d° clockwise (corrected)", orientation)
 }
 
 // flagErrHelp is flag.ErrHelp: -h/--help printed the usage (exit 0).

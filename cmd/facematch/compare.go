@@ -41,6 +41,10 @@ type imageJSON struct {
 	Boxes     []jsonBox       `json:"boxes"`
 	Landmarks [][5][2]float64 `json:"landmarks"`
 	Scores    []float32       `json:"scores"`
+	// Orientation is the quarter turn of the compared face
+	// (facematch.ImageFaces.Orientation): 90 means the image is stored
+	// sideways and was turned 90 degrees counter-clockwise to compare it.
+	Orientation int `json:"orientation"`
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
@@ -134,7 +138,7 @@ func compareResultJSON(res *facematch.Result, pos []string, bestFace bool, annot
 		out.FacePolicy = "best"
 	}
 	for i, im := range res.Images {
-		j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, FaceCount: len(im.Faces), Count: len(im.Faces), Used: im.Used,
+		j := imageJSON{Source: pos[i], Width: im.Width, Height: im.Height, FaceCount: len(im.Faces), Count: len(im.Faces), Used: im.Used, Orientation: im.Orientation,
 			Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
 		for _, f := range im.Faces {
 			jf := toJSONFace(f)

@@ -75,7 +75,7 @@ func runCompareMany(pos []string, opts *facematch.CompareOptions, asJSON, allowP
 			item.Error = &jsonError{Code: errorCode(r.Err), Message: r.Err.Error(), Image: i + 2}
 		} else {
 			im := r.Images[1]
-			j := imageJSON{Source: pos[i+1], Width: im.Width, Height: im.Height, Count: len(im.Faces), Used: im.Used,
+			j := imageJSON{Source: pos[i+1], Width: im.Width, Height: im.Height, Count: len(im.Faces), Used: im.Used, Orientation: im.Orientation,
 				Boxes: []jsonBox{}, Landmarks: [][5][2]float64{}, Scores: []float32{}}
 			for _, f := range im.Faces {
 				jf := toJSONFace(f)

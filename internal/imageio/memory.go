@@ -22,17 +22,44 @@ type Cost struct {
 	// their subsampled size), a progressive JPEG's coefficient buffers (4
 	// bytes per sample of every component, held until the end of the
 	// decode), an interlaced PNG's pass images, the RGBA copy made by an
-	// EXIF reorientation, and the detector's grey working copies (bounded
-	// by DetectorCopyBytes).
+	// EXIF reorientation, and the detector's grey working copies
+	// (DetectorBytes).
 	Bytes int64
 }
 
-// DetectorCopyBytes bounds what the detector allocates per image beyond the
-// decoded image: grey copies (plain, mirrored, rotated) of at most 1024 px
-// per side, and the aligned crops. A deliberate over-estimate:
-// server/HOSTILE.md records what decoding and detecting real photos
-// allocates against it.
-const DetectorCopyBytes = 16 << 20
+// DetectorCopyBytes bounds what the detector adds to the live heap for one
+// image at its largest: DetectorBytes of an image 1024 pixels or more on
+// its long side (the detector's default MaxSide), rounded up.
+const DetectorCopyBytes = 24 << 20
+
+// Detector memory per square pixel of the working copy's long side and per
+// image; see DetectorBytes.
+const (
+	detectorBytesPerPixel = 19
+	detectorFixedBytes    = 3 << 20
+)
+
+// detectorMaxSide is detect.Options.MaxSide's default: larger images are
+// area-averaged down to it before detection.
+const detectorMaxSide = 1024
+
+// DetectorBytes bounds what detecting faces in a w x h image adds to the
+// live heap, beyond the decoded image, with the detector's default MaxSide:
+// the grey working copy (at most 1024 px per side), its mirror, its quarter
+// turns, the padded copy (about 3.2 times the working copy for a square
+// image) with its mirror and in-plane rotations (the last-resort stage of
+// a faceless image), the window lists and ONet's crops. The worst case is
+// a faceless image, which takes every stage. It grows with the square of
+// the working copy's long side L, not with its area: rotated copies span
+// about L on both sides, and a narrow image is scanned from smaller
+// windows (the smallest face is a fraction of the short side), so more of
+// them. detect's TestDetectAllocBound fails when Detect exceeds this
+// bound; detect/measurements-2026-11-30-context-memory.md has the figures
+// it was set from.
+func DetectorBytes(w, h int) int64 {
+	long := int64(min(max(w, h, 0), detectorMaxSide))
+	return detectorBytesPerPixel*long*long + detectorFixedBytes
+}
 
 // Estimate reads the header of a JPEG or PNG image and returns what decoding
 // it will cost, without decoding any pixel. It applies the same checks as
@@ -58,7 +85,7 @@ func Estimate(data []byte, opts *Options) (Cost, error) {
 			pix += 4 * px // the reoriented RGBA copy
 		}
 	}
-	return Cost{Format: f, Width: cfg.Width, Height: cfg.Height, Bytes: pix + int64(len(data)) + DetectorCopyBytes}, nil
+	return Cost{Format: f, Width: cfg.Width, Height: cfg.Height, Bytes: pix + int64(len(data)) + DetectorBytes(cfg.Width, cfg.Height)}, nil
 }
 
 // pngBytes is the decoded size of a PNG: image/png keeps 16-bit samples as

@@ -54,7 +54,7 @@ func TestEstimate(t *testing.T) {
 			if cost.Width != w || cost.Height != h {
 				t.Fatalf("size %dx%d", cost.Width, cost.Height)
 			}
-			pix := cost.Bytes - DetectorCopyBytes - int64(len(c.data))
+			pix := cost.Bytes - DetectorBytes(w, h) - int64(len(c.data))
 			if pix < c.min || pix > c.max {
 				t.Errorf("pixel bytes %d, want [%d, %d]", pix, c.min, c.max)
 			}
@@ -109,5 +109,30 @@ func TestDecodeContextCancelled(t *testing.T) {
 	}
 	if _, _, err := DecodeContext(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDetectorBytes: the detector's share follows its working copy's long
+// side (at most 1024 px) and never exceeds DetectorCopyBytes.
+func TestDetectorBytes(t *testing.T) {
+	cases := []struct {
+		w, h int
+		want int64
+	}{
+		{1024, 1024, 19*1024*1024 + 3<<20},
+		{4096, 4096, 19*1024*1024 + 3<<20}, // downscaled to 1024x1024
+		{30000, 24, 19*1024*1024 + 3<<20},  // and 1024x1
+		{640, 480, 19*640*640 + 3<<20},
+		{480, 640, 19*640*640 + 3<<20},
+		{0, 0, 3 << 20},
+	}
+	for _, c := range cases {
+		got := DetectorBytes(c.w, c.h)
+		if got != c.want {
+			t.Errorf("DetectorBytes(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
+		}
+		if got > DetectorCopyBytes {
+			t.Errorf("DetectorBytes(%d, %d) = %d over DetectorCopyBytes %d", c.w, c.h, got, DetectorCopyBytes)
+		}
 	}
 }
