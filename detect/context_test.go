@@ -10,7 +10,7 @@ import (
 )
 
 // noiseImage is a large grey image.Image computed per pixel (no pixel
-// buffer, and not one of the types grayRow reads directly, so the
+// buffer, and not one of the types internal/sample reads directly, so the
 // conversion goes through At like an arbitrary caller's image would).
 type noiseImage struct{ w, h int }
 

@@ -3,8 +3,9 @@ package detect
 import (
 	"context"
 	"image"
-	"image/color"
 	"math"
+
+	"github.com/facematch/facematch/internal/sample"
 )
 
 // grayImage is an 8-bit luma raster with stride == W.
@@ -13,64 +14,18 @@ type grayImage struct {
 	W, H int
 }
 
-// luma returns the ITU-R BT.601 luma of 8-bit R, G, B (the weights of
-// image/color's GrayModel), rounded.
-func luma(r, g, b uint32) uint8 {
-	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
-}
-
-// grayRow writes the luma of row y (0-based, relative to img.Bounds().Min)
-// into dst, which has length img.Bounds().Dx(). Common concrete image types
-// are read straight from their pixel buffers; anything else goes through
-// At/RGBA (alpha-premultiplied, i.e. composited onto black, as
-// color.GrayModel does).
-func grayRow(img image.Image, y int, dst []uint8) {
-	b := img.Bounds()
-	w := len(dst)
-	switch m := img.(type) {
-	case *image.YCbCr:
-		// Y of JPEG's YCbCr is the BT.601 luma already.
-		off := m.YOffset(b.Min.X, b.Min.Y+y)
-		copy(dst, m.Y[off:off+w])
-	case *image.Gray:
-		off := m.PixOffset(b.Min.X, b.Min.Y+y)
-		copy(dst, m.Pix[off:off+w])
-	case *image.RGBA:
-		off := m.PixOffset(b.Min.X, b.Min.Y+y)
-		src := m.Pix[off : off+4*w : off+4*w]
-		for x := range dst {
-			p := src[4*x : 4*x+3 : 4*x+3]
-			dst[x] = luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))
-		}
-	case *image.NRGBA:
-		off := m.PixOffset(b.Min.X, b.Min.Y+y)
-		src := m.Pix[off : off+4*w : off+4*w]
-		for x := range dst {
-			p := src[4*x : 4*x+4 : 4*x+4]
-			l := uint32(luma(uint32(p[0]), uint32(p[1]), uint32(p[2])))
-			if a := uint32(p[3]); a != 0xff {
-				l = (l*a + 127) / 255
-			}
-			dst[x] = uint8(l)
-		}
-	default:
-		yy := b.Min.Y + y
-		for x := range dst {
-			c := color.Gray16Model.Convert(img.At(b.Min.X+x, yy)).(color.Gray16)
-			dst[x] = uint8(c.Y >> 8)
-		}
-	}
-}
-
 // toGray converts img to luma, area-averaging it down when its longest side
 // exceeds maxSide. It returns the raster and the scale factors from raster
 // to input pixels (input = raster * s along each axis, in continuous
-// coordinates). It stops early, leaving the raster incomplete, when ctx is
-// done: an image.Image that is not one of grayRow's pixel types costs a
-// call per pixel, seconds on a large one.
+// coordinates). Rows are read with internal/sample (the project's one pixel
+// reader; luma of the colour composited over black). It stops early,
+// leaving the raster incomplete, when ctx is done: an image.Image that is
+// not one of the sampler's pixel types costs a call per pixel, seconds on a
+// large one.
 func toGray(ctx context.Context, img image.Image, maxSide int) (g grayImage, sx, sy float64) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
+	src := sample.New(img)
 	long := max(w, h)
 	if long <= maxSide {
 		g = grayImage{Pix: make([]uint8, w*h), W: w, H: h}
@@ -78,7 +33,7 @@ func toGray(ctx context.Context, img image.Image, maxSide int) (g grayImage, sx,
 			if y%grayCheckRows == 0 && ctx.Err() != nil {
 				break
 			}
-			grayRow(img, y, g.Pix[y*w:(y+1)*w])
+			src.GrayRow(b.Min.Y+y, g.Pix[y*w:(y+1)*w])
 		}
 		return g, 1, 1
 	}
@@ -102,7 +57,7 @@ func toGray(ctx context.Context, img image.Image, maxSide int) (g grayImage, sx,
 			if y%grayCheckRows == 0 && ctx.Err() != nil {
 				return g, float64(w) / float64(ow), float64(h) / float64(oh)
 			}
-			grayRow(img, y, row)
+			src.GrayRow(b.Min.Y+y, row)
 			for X := 0; X < ow; X++ {
 				s := uint32(0)
 				for _, v := range row[xs[X]:xs[X+1]] {
