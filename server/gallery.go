@@ -452,9 +452,9 @@ func enrollFields(text map[string]string, req *galleryRequest) error {
 		}
 		req.unique = b
 	}
-	req.threshold = DefaultThreshold
+	req.threshold = gallery.DefaultUniqueThreshold
 	if v, ok := text[FieldThreshold]; ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		f, err := parseDecimal(strings.TrimSpace(v))
 		if err != nil || gallery.CheckUniqueThreshold(f) != nil {
 			return reqErr(CodeInvalidThreshold, fmt.Sprintf("The threshold of an enrolment must be a number between 0.70 and %g.", gallery.MaxUniqueThreshold))
 		}

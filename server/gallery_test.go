@@ -159,3 +159,21 @@ func TestGalleryCodeTable(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollFieldsThreshold: an enrolment without a threshold uses the
+// one-to-many default, and the threshold is a plain decimal in the
+// EnrollUnique range.
+func TestEnrollFieldsThreshold(t *testing.T) {
+	var req galleryRequest
+	if err := enrollFields(map[string]string{FieldGalleryID: "a"}, &req); err != nil || req.threshold != gallery.DefaultUniqueThreshold {
+		t.Fatalf("no threshold: %v, threshold %v, want %v", err, req.threshold, gallery.DefaultUniqueThreshold)
+	}
+	if err := enrollFields(map[string]string{FieldGalleryID: "a", FieldThreshold: "0.99"}, &req); err != nil || req.threshold != 0.99 {
+		t.Fatalf("0.99: %v, threshold %v", err, req.threshold)
+	}
+	for _, bad := range []string{"0x1.fae147ae147aep-1", "0.5", "1", "NaN", "Inf"} {
+		if err := enrollFields(map[string]string{FieldGalleryID: "a", FieldThreshold: bad}, &req); err == nil {
+			t.Errorf("threshold %q accepted", bad)
+		}
+	}
+}

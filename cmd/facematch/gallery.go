@@ -69,7 +69,7 @@ func runGallery(args []string, stdout, stderr io.Writer) int {
 	switch sub {
 	case "enroll":
 		unique = fs.Bool("unique", false, "refuse the face if it matches another enrolled id at --threshold")
-		threshold = fs.Float64("threshold", facematch.DefaultThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
+		threshold = fs.Float64("threshold", gallery.DefaultUniqueThreshold, "match threshold of --unique, in [0.70, 0.9999]; one-to-many needs higher ones than compare (see README)")
 	case "search":
 		k = fs.Int("k", gallery.DefaultK, "number of results")
 		minP = fs.Float64("min", 0, "drop results below this percentage (0-100)")
