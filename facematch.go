@@ -244,15 +244,8 @@ func (m *Matcher) Compare(ctx context.Context, image1, image2 Source, opts *Comp
 		}
 	}()
 	defer recoverInternal(&err)
-	var o CompareOptions
-	if opts != nil {
-		o = *opts
-	}
-	threshold := DefaultThreshold
-	if o.Threshold != 0 {
-		threshold = o.Threshold
-	}
-	if err := CheckThreshold(threshold); err != nil {
+	o, threshold, err := resolveOptions(opts)
+	if err != nil {
 		return nil, err
 	}
 	if sharedReader(image1, image2) {
@@ -557,4 +550,19 @@ func recoverInternal(err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: panic: %v", ErrInternal, r)
 	}
+}
+
+// resolveOptions returns opts with nil meaning the defaults, and the
+// threshold it asks for (0 = DefaultThreshold), checked before any image is
+// read: Compare, CompareMany and CompareTemplates share it.
+func resolveOptions(opts *CompareOptions) (CompareOptions, float64, error) {
+	var o CompareOptions
+	if opts != nil {
+		o = *opts
+	}
+	threshold := DefaultThreshold
+	if o.Threshold != 0 {
+		threshold = o.Threshold
+	}
+	return o, threshold, CheckThreshold(threshold)
 }

@@ -71,16 +71,9 @@ func (m *Matcher) CompareMany(ctx context.Context, reference Source, candidates 
 	if len(candidates) == 0 || len(candidates) > MaxCandidates {
 		return nil, fmt.Errorf("%w: got %d", ErrTooManyCandidates, len(candidates))
 	}
-	var o CompareOptions
-	if opts != nil {
-		o = *opts
-	}
-	// Validate the threshold before any image is read, as Compare does.
-	th := DefaultThreshold
-	if o.Threshold != 0 {
-		th = o.Threshold
-	}
-	if err := CheckThreshold(th); err != nil {
+	// The threshold is checked before any image is read, as Compare does.
+	o, th, err := resolveOptions(opts)
+	if err != nil {
 		return nil, err
 	}
 	if reference == nil {

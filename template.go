@@ -280,11 +280,8 @@ func (r *TemplateResult) PercentageText() string { return FormatPercentage(r.Per
 // come from the Matcher's model (ErrTemplateModel otherwise); an invalid
 // threshold is ErrInvalidThreshold.
 func (m *Matcher) CompareTemplates(a, b *Template, opts *CompareOptions) (*TemplateResult, error) {
-	threshold := DefaultThreshold
-	if opts != nil && opts.Threshold != 0 {
-		threshold = opts.Threshold
-	}
-	if err := CheckThreshold(threshold); err != nil {
+	_, threshold, err := resolveOptions(opts)
+	if err != nil {
 		return nil, err
 	}
 	for _, t := range [2]*Template{a, b} {

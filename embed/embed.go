@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"sync"
 
 	"github.com/facematch/facematch/internal/nn"
@@ -148,7 +147,7 @@ func (e *Embedder) EmbedIntoContext(ctx context.Context, dst []float32, img imag
 		return err
 	}
 	if !e.flip {
-		l2normalize(dst, b.raw[:])
+		nn.Normalize(dst, b.raw[:])
 		return nil
 	}
 	sum := &b.flip
@@ -162,7 +161,7 @@ func (e *Embedder) EmbedIntoContext(ctx context.Context, dst []float32, img imag
 	for i, v := range b.raw {
 		sum[i] += v
 	}
-	l2normalize(dst, sum[:])
+	nn.Normalize(dst, sum[:])
 	return nil
 }
 
@@ -178,22 +177,6 @@ func (e *Embedder) forward(b *buffers, img image.Image, mirror bool) error {
 	return nil
 }
 
-// l2normalize writes x/‖x‖ into dst (accumulating the norm in float64). A zero
-// vector stays zero.
-func l2normalize(dst, x []float32) {
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	if ss == 0 {
-		clear(dst[:len(x)])
-		return
-	}
-	inv := 1 / math.Sqrt(ss)
-	for i, v := range x {
-		dst[i] = float32(float64(v) * inv)
-	}
-}
 
 // load writes the preprocessed image (optionally mirrored) into in: RGB
 // read by package sample (composited over black), (v-127.5)/128, H, W, C

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facematch/facematch/internal/nn"
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
@@ -155,11 +156,11 @@ func TestGoldenMobileFaceNet(t *testing.T) {
 			for k := range sum {
 				sum[k] = raw[k] + rawFlip[k]
 			}
-			l2normalize(want, sum)
+			nn.Normalize(want, sum)
 			if !slices.Equal(tta, want) {
 				t.Error("Embed with flip is not normalise(raw + raw of mirror)")
 			}
-			l2normalize(want, raw)
+			nn.Normalize(want, raw)
 			if !slices.Equal(l2, want) {
 				t.Error("Embed without flip is not normalise(raw)")
 			}

@@ -464,7 +464,7 @@ func (k *normKernel) run(ws *workspace, in [][]float32, out []float32) {
 			out[i] /= sum
 		}
 	} else {
-		l2normalize(out, x)
+		Normalize(out, x)
 	}
 	k.ep.apply(out, k.c)
 }
@@ -506,9 +506,10 @@ func softmax32(dst, x []float32) {
 	}
 }
 
-// l2normalize writes x/‖x‖ into dst, accumulating the norm in float64; a
-// zero vector stays zero.
-func l2normalize(dst, x []float32) {
+// Normalize writes x/‖x‖ into dst, accumulating the norm in float64; a
+// zero vector stays zero. It is the L2Normalize op's kernel, exported for
+// the networks' post-processing (embed's flip average).
+func Normalize(dst, x []float32) {
 	var ss float64
 	for _, v := range x {
 		ss += float64(v) * float64(v)
