@@ -177,7 +177,6 @@ func (e *Embedder) forward(b *buffers, img image.Image, mirror bool) error {
 	return nil
 }
 
-
 // load writes the preprocessed image (optionally mirrored) into in: RGB
 // read by package sample (composited over black), (v-127.5)/128, H, W, C
 // order.
