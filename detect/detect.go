@@ -11,6 +11,7 @@ import (
 	pigo "github.com/esimov/pigo/core"
 	"gonum.org/v1/gonum/spatial/r2"
 
+	"github.com/facematch/facematch/internal/mtcnn"
 	"github.com/facematch/facematch/internal/onet"
 	"github.com/facematch/facematch/weights"
 )
@@ -73,6 +74,12 @@ type Face struct {
 	// Options.NoMirror); box and landmarks are in the input's coordinates
 	// and order all the same.
 	Mirrored bool
+	// Proposed says the face was found by the MTCNN proposal stage (see
+	// Options.Proposals), which runs only when no other stage found a
+	// face: Box is ONet's refined box, Landmarks are ONet's, and Score is
+	// 0 (pico's cascade did not score it; ONet gave it a face probability
+	// of 0.9 or more).
+	Proposed bool
 }
 
 // Detector finds faces and their five landmarks. It is immutable after New
@@ -85,7 +92,8 @@ type Detector struct {
 	nose   *treeCascade
 	mouth  *treeCascade
 	angles []float64
-	onet   *onet.Net // nil with LandmarksCascade
+	onet   *onet.Net       // nil with LandmarksCascade
+	mtcnn  *mtcnn.Detector // nil unless Options.Proposals
 }
 
 // New returns a Detector using the cascades bundled in package weights.
@@ -128,8 +136,16 @@ func New(opts *Options) (*Detector, error) {
 			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 		}
 	case LandmarksCascade:
+		if o.Proposals {
+			return nil, badOption("Proposals (needs LandmarksONet)", o.Proposals)
+		}
 	default:
 		return nil, badOption("Landmarks", o.Landmarks)
+	}
+	if o.Proposals && o.Landmarks == LandmarksONet {
+		if d.mtcnn, err = mtcnn.New(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
+		}
 	}
 	if err := d.loadCascades(); err != nil {
 		return nil, err
@@ -190,6 +206,12 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
 	faces = d.search(ctx, img, g, toInput)
+	if len(faces) == 0 && d.mtcnn != nil && ctx.Err() == nil {
+		minSize, _ := d.sizes(&g)
+		if faces, err = d.proposals(ctx, img, float64(minSize)*max(sx, sy)); err != nil {
+			return nil, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		// A stage stopped early: what was found is incomplete.
 		return nil, err
