@@ -106,6 +106,20 @@
 //     transitive (the 2012 portrait scaled to 640 px wide gave two boxes at
 //     IoU 0.90), while two overlapping boxes with different points are two
 //     people, one partly behind the other.
+//  7. MTCNN proposals (Options.Proposals, off by default). When every
+//     stage above found no face, MTCNN's P-Net and R-Net
+//     (internal/mtcnn) propose boxes from the cascade's minimum face
+//     size, their windows hanging up to a quarter over the image's
+//     edges; ONet runs on each and a proposal it gives a face
+//     probability of 0.9 or more becomes a face (ONet's refined box and
+//     landmarks, Face.Proposed set, Score 0), merged as in step 6. It
+//     finds heads turned beyond the cascade's reach and faces filling
+//     the frame; an image with a face found by steps 1 to 5 gets the
+//     same faces with it on. On kpop13 (329 tight 160x160 crops, go run
+//     ./bench/cmd/lfw with the option on, 2026-11-30) it took the images
+//     without a face from 7 to 2 and the pair accuracy from 94.10 % to
+//     94.94 % (one fold, threshold chosen in-sample); on ORL it changed
+//     nothing (the one image without a face stays without).
 //
 // # Accuracy and speed
 //
@@ -189,7 +203,7 @@
 // retries); merge.go the final duplicate merge; landmarks.go the cascade
 // landmarks and correct.go their correction; scan.go, cascade.go, gray.go,
 // pad.go and refine.go the scan, the tree cascades, the grey copies, the
-// padding and ONet.
+// padding and ONet; proposals.go the optional MTCNN stage.
 //
 // # Errors
 //
