@@ -635,38 +635,47 @@ func measurePG(ctx context.Context, dsn, schema string, all []gallery.Entry, qs 
 	}
 	var last speedRow
 	for _, ef := range efs {
-		g, err := pgvector.Open(ctx, dsn, gallerytest.Model(), &pgvector.Options{Schema: schema, EfSearch: ef})
+		recall, lat, err := searchPG(ctx, dsn, gallerytest.Model(), schema, ef, qs, exact)
 		if err != nil {
 			return speedRow{}, err
 		}
-		for _, q := range qs[:min(5, len(qs))] { // warm the cache
-			g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-		}
-		var lat []time.Duration
-		hit, total := 0, 0
-		for i, q := range qs {
-			t0 := time.Now()
-			ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-			lat = append(lat, time.Since(t0))
-			if err != nil {
-				g.Close()
-				return speedRow{}, err
-			}
-			got := ids(ms)
-			for _, id := range exact[i] {
-				total++
-				if slices.Contains(got, id) {
-					hit++
-				}
-			}
-		}
-		g.Close()
-		last = speedRow{Backend: "pgvector", Size: len(all), EfSearch: ef, RecallAt10: float64(hit) / float64(total),
+		last = speedRow{Backend: "pgvector", Size: len(all), EfSearch: ef, RecallAt10: recall,
 			BytesPerMio: float64(bytes) / float64(len(all)) * 1e6, LoadSeconds: load.Seconds()}
 		last.MedianMillis, last.P95Millis = quantiles(lat)
 		report(last)
 	}
 	return last, nil
+}
+
+// searchPG opens the pgvector gallery with ef_search ef and runs every
+// query (after warming the cache with a few): recall@10 against exact (the
+// exact top-10 ids of each query) and each search's latency.
+func searchPG(ctx context.Context, dsn string, model facematch.ModelID, schema string, ef int, qs []*facematch.Template, exact [][]string) (recall float64, lat []time.Duration, err error) {
+	g, err := pgvector.Open(ctx, dsn, model, &pgvector.Options{Schema: schema, EfSearch: ef})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer g.Close()
+	for _, q := range qs[:min(5, len(qs))] { // warm the cache
+		g.Search(ctx, q, &gallery.SearchOptions{K: 10})
+	}
+	hit, total := 0, 0
+	for i, q := range qs {
+		t0 := time.Now()
+		ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			return 0, nil, err
+		}
+		got := ids(ms)
+		for _, id := range exact[i] {
+			total++
+			if slices.Contains(got, id) {
+				hit++
+			}
+		}
+	}
+	return float64(hit) / float64(total), lat, nil
 }
 
 func ids(ms []gallery.Match) []string {

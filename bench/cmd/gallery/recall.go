@@ -446,34 +446,12 @@ func measureRecall(ctx context.Context, dsn string, model facematch.ModelID, ent
 			return err
 		}
 		for _, ef := range efs {
-			g, err := pgvector.Open(ctx, dsn, model, &pgvector.Options{Schema: schema, EfSearch: ef})
+			recall, lat, err := searchPG(ctx, dsn, model, schema, ef, qs, exact)
 			if err != nil {
 				return err
 			}
-			for _, q := range qs[:min(5, len(qs))] { // warm the cache
-				g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-			}
-			var lat []time.Duration
-			hit, total := 0, 0
-			for i, q := range qs {
-				t0 := time.Now()
-				ms, err := g.Search(ctx, q, &gallery.SearchOptions{K: 10})
-				lat = append(lat, time.Since(t0))
-				if err != nil {
-					g.Close()
-					return err
-				}
-				got := ids(ms)
-				for _, id := range exact[i] {
-					total++
-					if slices.Contains(got, id) {
-						hit++
-					}
-				}
-			}
-			g.Close()
 			row := recallRow{Size: len(entries), M: b.m, EfConstruct: b.efc, EfSearch: ef,
-				RecallAt10: float64(hit) / float64(total), BuildSeconds: build.Seconds(), IndexBytes: size}
+				RecallAt10: recall, BuildSeconds: build.Seconds(), IndexBytes: size}
 			row.MedianMillis, row.P95Millis = quantiles(lat)
 			report(row)
 		}
