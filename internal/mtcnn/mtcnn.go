@@ -1,6 +1,7 @@
 package mtcnn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -171,7 +172,15 @@ func NewFromModels(pnet, rnet []byte) (*Detector, error) {
 // same image gives the same proposals, bit for bit, on every call. Boxes
 // overlapping at IoU > 0.7 are merged into the more probable. Errors wrap
 // ErrImage, ErrOptions or ErrInternal.
-func (d *Detector) Propose(img image.Image, opts *Options) (ps []Proposal, err error) {
+func (d *Detector) Propose(img image.Image, opts *Options) ([]Proposal, error) {
+	return d.ProposeContext(context.Background(), img, opts)
+}
+
+// ProposeContext is Propose stopping early when ctx is done: it looks at
+// ctx between pyramid levels, before each P-Net tile and before each R-Net
+// crop, and then returns ctx.Err(). With a live ctx its output is
+// Propose's, bit for bit.
+func (d *Detector) ProposeContext(ctx context.Context, img image.Image, opts *Options) (ps []Proposal, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a bug: report it rather than crash the caller
 			ps, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
@@ -190,13 +199,16 @@ func (d *Detector) Propose(img image.Image, opts *Options) (ps []Proposal, err e
 	if len(sizes) == 0 {
 		return nil, nil
 	}
-	levels := pyramid(src, sizes)
-	cands, err := d.stage1(src, levels, &o)
+	levels := pyramid(ctx, src, sizes)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cands, err := d.stage1(ctx, src, levels, &o)
 	if err != nil {
 		return nil, err
 	}
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	return d.stage2(src, levels, cands, &o)
+	return d.stage2(ctx, src, levels, cands, &o)
 }

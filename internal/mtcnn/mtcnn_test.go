@@ -1,6 +1,7 @@
 package mtcnn
 
 import (
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -237,7 +238,7 @@ func TestNewFromModelsRejects(t *testing.T) {
 func TestTilesMatchWholeLevel(t *testing.T) {
 	d := detector(t)
 	src := sample.New(astronaut(t))
-	lv := pyramid(src, [][2]int{{131, 117}})[0]
+	lv := pyramid(context.Background(), src, [][2]int{{131, 117}})[0]
 	g, err := tflite.Load(weights.PNet())
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +267,7 @@ func TestTilesMatchWholeLevel(t *testing.T) {
 			}
 		}
 	}
-	got, err := d.scanLevel(&lv, 0, thresh)
+	got, err := d.scanLevel(context.Background(), &lv, 0, thresh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,5 +376,44 @@ func TestNMS(t *testing.T) {
 	}
 	if sq := square(box{x0: 0, y0: 0, x1: 4, y1: 10}); sq != (box{x0: -3, y0: 0, x1: 7, y1: 10}) {
 		t.Errorf("square %+v", sq)
+	}
+}
+
+// cancelAfter is a context whose Err turns to Canceled after n looks.
+type cancelAfter struct {
+	context.Context
+	n, looks int
+}
+
+func (c *cancelAfter) Err() error {
+	c.looks++
+	if c.looks > c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestProposeContext: a live context gives Propose's proposals; one that
+// ends at any look stops with context.Canceled and no proposals.
+func TestProposeContext(t *testing.T) {
+	d := detector(t)
+	img := astronaut(t)
+	want, err := d.Propose(img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := &cancelAfter{Context: context.Background(), n: 1 << 30}
+	got, err := d.ProposeContext(full, img, nil)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("live context: %v, %v; want Propose's %v", got, err, want)
+	}
+	if full.looks < 10 {
+		t.Fatalf("ProposeContext looked at the context %d times", full.looks)
+	}
+	for _, n := range []int{0, 1, full.looks / 2, full.looks - 1} {
+		ps, err := d.ProposeContext(&cancelAfter{Context: context.Background(), n: n}, img, nil)
+		if !errors.Is(err, context.Canceled) || ps != nil {
+			t.Errorf("context ending after %d of %d looks: %v, %v; want nil, Canceled", n, full.looks, ps, err)
+		}
 	}
 }

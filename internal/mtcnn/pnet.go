@@ -1,6 +1,7 @@
 package mtcnn
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -59,13 +60,13 @@ func (t *pnetTile) tiles(n int) int { return (n + t.out - 1) / t.out }
 // stage1 runs P-Net over the pyramid levels and returns candidate squares in
 // image coordinates (regressed), most probable first, at most
 // MaxCandidates.
-func (d *Detector) stage1(src *sample.Source, levels []level, o *Options) ([]box, error) {
+func (d *Detector) stage1(ctx context.Context, src *sample.Source, levels []level, o *Options) ([]box, error) {
 	b := src.Bounds()
 	pad := int(math.Round(o.Overhang * window))
 	var all []box
 	for li := range levels {
 		l := &levels[li]
-		got, err := d.scanLevel(l, pad, o.PNetThreshold)
+		got, err := d.scanLevel(ctx, l, pad, o.PNetThreshold)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +91,7 @@ func (d *Detector) stage1(src *sample.Source, levels []level, o *Options) ([]box
 
 // scanLevel runs P-Net over level l padded by pad black pixels on every
 // side and returns the windows (level coordinates) scoring at least thresh.
-func (d *Detector) scanLevel(l *level, pad int, thresh float32) ([]box, error) {
+func (d *Detector) scanLevel(ctx context.Context, l *level, pad int, thresh float32) ([]box, error) {
 	pw, ph := l.w+2*pad, l.h+2*pad
 	nx, ny := (pw-window)/pnetStride+1, (ph-window)/pnetStride+1
 	if nx <= 0 || ny <= 0 {
@@ -110,6 +111,9 @@ func (d *Detector) scanLevel(l *level, pad int, thresh float32) ([]box, error) {
 	var res []box
 	for ty := range t.tiles(ny) {
 		for tx := range t.tiles(nx) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			// Tile origin in level coordinates (the padding is negative).
 			ox, oy := tx*t.out*pnetStride-pad, ty*t.out*pnetStride-pad
 			fillTile(in, l, ox, oy, t.side)

@@ -1,6 +1,7 @@
 package mtcnn
 
 import (
+	"context"
 	"image"
 	"math"
 
@@ -132,8 +133,9 @@ func resample(sw, sh, dw, dh int, row func(y int) []float32) []float32 {
 }
 
 // pyramid builds the levels for sizes: the first from the image, the others
-// from the first.
-func pyramid(src *sample.Source, sizes [][2]int) []level {
+// from the first. It stops between levels when ctx is done (the caller
+// checks ctx.Err()).
+func pyramid(ctx context.Context, src *sample.Source, sizes [][2]int) []level {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	levels := make([]level, len(sizes))
@@ -149,7 +151,7 @@ func pyramid(src *sample.Source, sizes [][2]int) []level {
 		return fbuf
 	})
 	l0 := levels[0]
-	for k := 1; k < len(sizes); k++ {
+	for k := 1; k < len(sizes) && ctx.Err() == nil; k++ {
 		lw, lh := sizes[k][0], sizes[k][1]
 		levels[k] = level{w: lw, h: lh, sx: float64(lw) / float64(w), sy: float64(lh) / float64(h)}
 		levels[k].pix = resample(l0.w, l0.h, lw, lh, func(y int) []float32 {

@@ -1,6 +1,7 @@
 package mtcnn
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -11,7 +12,7 @@ import (
 // stage2 runs R-Net on a 24x24 crop of each candidate square and returns
 // the ones it accepts, regressed, squared and merged (IoU > 0.7), most
 // probable first.
-func (d *Detector) stage2(src *sample.Source, levels []level, cands []box, o *Options) ([]Proposal, error) {
+func (d *Detector) stage2(ctx context.Context, src *sample.Source, levels []level, cands []box, o *Options) ([]Proposal, error) {
 	b := src.Bounds()
 	// Crops of boxes that level 0 shows at 24 pixels or more are sampled
 	// from the deepest such level (already area-averaged, so 2x2 samples
@@ -42,6 +43,9 @@ func (d *Detector) stage2(src *sample.Source, levels []level, cands []box, o *Op
 	dst[d.rProb], dst[d.rReg] = prob[:], reg[:]
 	var kept []box
 	for i := range cands {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		c := cands[i]
 		if li := pickLevel(levels, &c); li >= 0 {
 			cropLevel(in, &levels[li], b, &c)
