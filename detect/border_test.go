@@ -28,7 +28,7 @@ func grow(r image.Rectangle, f float64) image.Rectangle {
 // virtual padding gives it a window.
 func TestFaceFillingTheFrame(t *testing.T) {
 	d := detector(t)
-	noPad, err := New(&Options{NoPadding: true, NoQuarterTurns: true})
+	noPad, err := New(&Options{NoPadding: true, NoQuarterTurns: true, NoProposals: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ type Face struct {
 	// and order all the same.
 	Mirrored bool
 	// Proposed says the face was found by the MTCNN proposal stage (see
-	// Options.Proposals), which runs only when no other stage found a
+	// Options.NoProposals), which runs only when no other stage found a
 	// face: Box is ONet's refined box, Landmarks are ONet's, and Score is
 	// 0 (pico's cascade did not score it; ONet gave it a face probability
 	// of 0.9 or more).
@@ -93,7 +93,7 @@ type Detector struct {
 	mouth  *treeCascade
 	angles []float64
 	onet   *onet.Net       // nil with LandmarksCascade
-	mtcnn  *mtcnn.Detector // nil unless Options.Proposals
+	mtcnn  *mtcnn.Detector // nil with Options.NoProposals or LandmarksCascade
 }
 
 // New returns a Detector using the cascades bundled in package weights.
@@ -136,13 +136,10 @@ func New(opts *Options) (*Detector, error) {
 			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 		}
 	case LandmarksCascade:
-		if o.Proposals {
-			return nil, badOption("Proposals (needs LandmarksONet)", o.Proposals)
-		}
 	default:
 		return nil, badOption("Landmarks", o.Landmarks)
 	}
-	if o.Proposals && o.Landmarks == LandmarksONet {
+	if !o.NoProposals && o.Landmarks == LandmarksONet {
 		if d.mtcnn, err = mtcnn.New(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInternal, err)
 		}
@@ -206,9 +203,8 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 		return r2.Vec{X: (x+0.5)*sx - 0.5 + float64(b.Min.X), Y: (y+0.5)*sy - 0.5 + float64(b.Min.Y)}
 	}
 	faces = d.search(ctx, img, g, toInput)
-	if len(faces) == 0 && d.mtcnn != nil && ctx.Err() == nil {
-		minSize, _ := d.sizes(&g)
-		if faces, err = d.proposals(ctx, img, float64(minSize)*max(sx, sy)); err != nil {
+	if d.mtcnn != nil && ctx.Err() == nil {
+		if faces, err = d.addProposals(ctx, img, &g, sx, sy, faces); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +213,12 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 		return nil, err
 	}
 	faces = dedupe(faces)
+	if d.onet != nil {
+		d.polish(ctx, img, faces)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	sortFaces(faces)
 	if faces == nil {
 		faces = []Face{}

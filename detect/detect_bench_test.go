@@ -56,6 +56,7 @@ func BenchmarkDetectSelfie(b *testing.B) {
 		opts *Options
 	}{
 		{"ONet", nil},
+		{"ONet-NoProposals", &Options{NoProposals: true}},
 		{"Cascade", &Options{Landmarks: LandmarksCascade}},
 	} {
 		d, err := New(c.opts)

@@ -474,7 +474,7 @@ func TestMirrorPath(t *testing.T) {
 // among the faces found. A setting that disables the check (MinExtraFaceProb
 // and MinFaceProb just under 1) loses it, which shows the check is what finds it.
 func TestWeakFaceBesideStrong(t *testing.T) {
-	strict, err := New(&Options{MinExtraFaceProb: 0.9999999, MinFaceProb: 0.9999999})
+	strict, err := New(&Options{MinExtraFaceProb: 0.9999999, MinFaceProb: 0.9999999, NoProposals: true})
 	if err != nil {
 		t.Fatal(err)
 	}

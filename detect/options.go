@@ -86,16 +86,18 @@ type Options struct {
 	// face found upright scores MinExtraScore; faces found mirrored must
 	// score MinExtraScore.
 	NoMirror bool
-	// Proposals, off by default, adds a last stage that runs MTCNN's P-Net
-	// and R-Net (internal/mtcnn) when every other stage found no face,
-	// and keeps the proposals ONet gives a face probability of 0.9 or
-	// more (see proposals.go): it finds heads turned beyond the
+	// NoProposals disables the last stage, MTCNN's P-Net and R-Net
+	// (internal/mtcnn), which runs only when every other stage found no
+	// face and keeps the proposals ONet gives a face probability of 0.9
+	// or more (see proposals.go): it finds heads turned beyond the
 	// cascade's reach and faces filling the frame. Such faces have
-	// Face.Proposed set and Score 0. An image on which the default
-	// detector finds a face gets the same faces with it on; the stage
-	// costs about 0.4x a pigo scan at MinSize 20 on a 640x480 photo, and
-	// New holds another 11 MB of networks. Requires LandmarksONet.
-	Proposals bool
+	// Face.Proposed set and Score 0. An image on which an earlier stage
+	// finds a face gets the same faces either way, so the option changes
+	// only images that would otherwise have none; it saves their time (the
+	// stage costs about 0.4x a pigo scan at MinSize 20 on a 640x480
+	// photo) and the 11 MB of networks New loads. With LandmarksCascade
+	// the stage is always off (it needs ONet).
+	NoProposals bool
 }
 
 // Default quality cuts on Face.Score. Measured with the default options:

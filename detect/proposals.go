@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/facematch/facematch/internal/mtcnn"
 	"github.com/facematch/facematch/internal/onet"
 )
 
-// The MTCNN proposal stage (Options.Proposals).
+// The MTCNN proposal stage (on unless Options.NoProposals).
 //
 // pico's frontal cascade misses heads turned by more than about 30° and
 // many faces that fill or cross the frame; MTCNN's P-Net and R-Net
@@ -19,8 +20,8 @@ import (
 // 134 of the 134 margin-0 LFW crops and 59 of the 60 kpop13 images on
 // which Detect found nothing). They are slower than the cascade, so the
 // stage runs only when every other stage, quarter turns and retries
-// included, found no face: with the option on, an image on which the
-// default detector finds a face gets the very same faces.
+// included, found no face: an image on which an earlier stage finds a face
+// gets the very same faces with Options.NoProposals set or not.
 //
 // Each proposal goes to ONet, and a face is kept when ONet gives it a face
 // probability of at least minProposalProb; the face is ONet's refined box
@@ -40,6 +41,70 @@ const minProposalProb = 0.9
 // on the margin-0 crops).
 const proposalOverhang = 0.25
 
+// largerFaceRatio is where the proposal stage starts looking, relative to
+// the largest face the cascade stages found, on an image where it runs
+// although they found one: the product compares each image's largest
+// face, so a missed face larger than the one found matters, a missed
+// smaller one far less, and large faces are found on the pyramid's coarse
+// levels, which cost little.
+const largerFaceRatio = 0.8
+
+// addProposals runs the proposal stage on img, whose grey working copy g
+// (scaled by sx, sy from img) the cascade stages found faces in, and adds
+// the faces it finds to faces.
+//
+// With no face found it looks from the cascade's smallest face size. With
+// faces found it runs only when none of them spans the image's vertical
+// centre line: the subject of a portrait or a selfie stands in the middle
+// of the frame, and when the cascade found only faces off to the side, it
+// may have missed the subject, turned by 30° or more (LFW's
+// Yasser_Arafat_0003 and Chok_Tong_Goh_0001: only a smaller face beside
+// the subject). It then looks from largerFaceRatio of the largest face's
+// width and keeps only proposals apart from every face found (not
+// overlapping one by IoU above maxExtraIoU, not holding one's centre).
+// Even on the coarse levels the stage costs several times the cascade's
+// fast path (P-Net runs on every level), so it does not run on the usual
+// centred face. Faces found on a quarter-turned copy are kept as they are
+// (P-Net, like pico, looks for upright faces).
+func (d *Detector) addProposals(ctx context.Context, img image.Image, g *grayImage, sx, sy float64, faces []Face) ([]Face, error) {
+	minSize, _ := d.sizes(g)
+	minFace := float64(minSize) * max(sx, sy)
+	if len(faces) > 0 {
+		b := img.Bounds()
+		mid := (b.Min.X + b.Max.X) / 2
+		if faces[0].Orientation != 0 || slices.ContainsFunc(faces, func(f Face) bool { return f.Box.Min.X <= mid && mid < f.Box.Max.X }) {
+			return faces, nil
+		}
+		w := 0
+		for _, f := range faces {
+			w = max(w, f.Box.Dx())
+		}
+		minFace = max(minFace, largerFaceRatio*float64(w))
+	}
+	props, err := d.proposals(ctx, img, minFace)
+	if err != nil {
+		return nil, err
+	}
+	found := len(faces)
+	for _, p := range props {
+		if !overlaps(p.Box, faces[:found]) && !holdsCentre(p.Box, faces[:found]) {
+			faces = append(faces, p)
+		}
+	}
+	return faces, nil
+}
+
+// holdsCentre says whether box contains the centre of one of faces.
+func holdsCentre(box image.Rectangle, faces []Face) bool {
+	for _, f := range faces {
+		c := f.Box.Min.Add(f.Box.Max).Div(2)
+		if c.In(box) {
+			return true
+		}
+	}
+	return false
+}
+
 // proposalRuns counts the runs of the stage, for the tests that check it
 // never runs with the default options.
 var proposalRuns atomic.Int64
@@ -51,11 +116,15 @@ var proposalRuns atomic.Int64
 // image was checked before).
 func (d *Detector) proposals(ctx context.Context, img image.Image, minFace float64) ([]Face, error) {
 	proposalRuns.Add(1)
-	ps, err := d.mtcnn.Propose(img, &mtcnn.Options{MinFaceSize: max(minFace, 12), Overhang: proposalOverhang})
+	ps, err := d.mtcnn.ProposeContext(ctx, img, &mtcnn.Options{MinFaceSize: max(minFace, 12), Overhang: proposalOverhang})
+	if ctx.Err() != nil {
+		return nil, nil // DetectContext returns ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: mtcnn: %v", ErrInternal, err)
 	}
 	var faces []Face
+	var probs []float32
 	for _, p := range ps {
 		if ctx.Err() != nil {
 			return nil, nil // DetectContext returns ctx.Err()
@@ -69,11 +138,22 @@ func (d *Detector) proposals(ctx context.Context, img image.Image, minFace float
 		}
 		x0, y0 := int(math.Round(r.Refined.X)), int(math.Round(r.Refined.Y))
 		s := max(int(math.Round(r.Refined.Size)), 1)
-		faces = append(faces, Face{
+		f := Face{
 			Box:       image.Rect(x0, y0, x0+s, y0+s),
 			Landmarks: r.Landmarks,
 			Proposed:  true,
-		})
+		}
+		// Two proposals on one face: ONet's refinement brings their boxes
+		// together, but their landmarks can differ on a turned head, so
+		// dedupe would keep both (LFW's Franz_Muentefering_0003: IoU
+		// 0.84). Keep the one ONet is surer of.
+		if j := slices.IndexFunc(faces, func(o Face) bool { return iou(o.Box, f.Box) >= dedupeIoU }); j >= 0 {
+			if r.Face > probs[j] {
+				faces[j], probs[j] = f, r.Face
+			}
+			continue
+		}
+		faces, probs = append(faces, f), append(probs, r.Face)
 	}
 	return faces, nil
 }

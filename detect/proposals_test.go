@@ -1,8 +1,8 @@
 package detect
 
 import (
-	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,20 +16,20 @@ import (
 )
 
 var (
-	propDetOnce sync.Once
-	propDet     *Detector
-	propDetErr  error
+	noPropOnce sync.Once
+	noProp     *Detector
+	noPropErr  error
 )
 
-// proposalDetector is a Detector with Options.Proposals on, the rest
+// noProposalDetector is a Detector with Options.NoProposals set, the rest
 // default.
-func proposalDetector(t testing.TB) *Detector {
+func noProposalDetector(t testing.TB) *Detector {
 	t.Helper()
-	propDetOnce.Do(func() { propDet, propDetErr = New(&Options{Proposals: true}) })
-	if propDetErr != nil {
-		t.Fatal(propDetErr)
+	noPropOnce.Do(func() { noProp, noPropErr = New(&Options{NoProposals: true}) })
+	if noPropErr != nil {
+		t.Fatal(noPropErr)
 	}
-	return propDet
+	return noProp
 }
 
 // kpop13Images lists the images of ../shared/datasets/kpop13, sorted by
@@ -67,47 +67,82 @@ func decodePath(t testing.TB, path string) image.Image {
 	return img
 }
 
-// TestProposalsOffByDefault: with the default options the stage never
-// runs, even on images where it would (no face found), and with it on an
-// image where the default finds faces gets exactly the same faces.
-func TestProposalsOffByDefault(t *testing.T) {
+// TestProposalsKeepFacesFound: the stage runs when no face was found or
+// none spans the image's centre line, never changes or drops a face the
+// cascade stages found, and on these fixtures (no face, one face, two
+// faces) adds none; with Options.NoProposals it never runs.
+func TestProposalsKeepFacesFound(t *testing.T) {
 	def := detector(t)
-	if def.mtcnn != nil {
-		t.Fatal("default detector holds the MTCNN networks")
+	if def.mtcnn == nil {
+		t.Fatal("default detector lacks the MTCNN networks")
 	}
-	on := proposalDetector(t)
-	before := proposalRuns.Load()
+	off := noProposalDetector(t)
+	if off.mtcnn != nil {
+		t.Fatal("NoProposals detector holds the MTCNN networks")
+	}
 	for _, name := range []string{"noface_coffee.png", "noface_rocket.jpg", "grace_hopper_128.jpg", "obama_portrait_2012.jpg", "obama_biden_two_faces.jpg"} {
 		img := fixture(t, name)
-		want, err := def.Detect(img)
+		before := proposalRuns.Load()
+		want, err := off.Detect(img)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n := proposalRuns.Load() - before; n != 0 {
-			t.Fatalf("%s: default options ran the proposal stage %d times", name, n)
+			t.Fatalf("%s: NoProposals ran the proposal stage %d times", name, n)
 		}
-		if len(want) == 0 {
-			continue
-		}
-		got, err := on.Detect(img)
+		got, err := def.Detect(img)
 		if err != nil {
 			t.Fatal(err)
+		}
+		mid := (img.Bounds().Min.X + img.Bounds().Max.X) / 2
+		centred := slices.ContainsFunc(want, func(f Face) bool { return f.Box.Min.X <= mid && mid < f.Box.Max.X })
+		if ran := proposalRuns.Load() != before; ran == centred {
+			t.Errorf("%s: the proposal stage ran: %v, with a face across the centre line: %v", name, ran, centred)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: with Proposals on\n got %+v\nwant %+v", name, got, want)
+			t.Errorf("%s: default and NoProposals differ\n got %+v\nwant %+v", name, got, want)
 		}
-		if n := proposalRuns.Load() - before; n != 0 {
-			t.Fatalf("%s: the proposal stage ran on an image with faces", name)
+	}
+}
+
+// TestProposalsFindMissedSubject: on these LFW images pico finds only a
+// smaller face beside the subject, whose head is turned; the proposal stage
+// finds the subject, which becomes the largest face, and keeps the face
+// found.
+func TestProposalsFindMissedSubject(t *testing.T) {
+	for _, name := range []string{
+		"Yasser_Arafat/Yasser_Arafat_0003.jpg",
+		"Chok_Tong_Goh/Chok_Tong_Goh_0001.jpg",
+	} {
+		img := decodePath(t, sharedtest.Path(t, "datasets", "lfw", name))
+		want, err := noProposalDetector(t).Detect(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != 1 {
+			t.Fatalf("%s: %d faces without the stage, want 1 (the test needs the subject missed)", name, len(want))
+		}
+		faces, err := detector(t).Detect(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := faces[0].Box.Min.Add(faces[0].Box.Max).Div(2)
+		if !faces[0].Proposed || math.Hypot(float64(c.X-125), float64(c.Y-125)) > 25 {
+			t.Errorf("%s: largest face %+v, want the subject (centred, proposed)", name, faces[0])
+		}
+		if !slices.ContainsFunc(faces, func(f Face) bool { return reflect.DeepEqual(f, want[0]) }) {
+			t.Errorf("%s: the face found without the stage is gone: %+v", name, faces)
 		}
 	}
 }
 
 // TestProposalsFindTightCrop: on the first kpop13 image (a 160x160 crop
-// that the face fills) where the default detector finds no face, the stage
-// finds one, marked Proposed, with landmarks in a face's order.
+// that the face fills) where the detector without the stage finds no face,
+// the default detector finds one, marked Proposed, with landmarks in a
+// face's order.
 func TestProposalsFindTightCrop(t *testing.T) {
 	dir, rels := kpop13Images(t)
-	def, on := detector(t), proposalDetector(t)
+	def, on := noProposalDetector(t), detector(t)
 	for _, rel := range rels {
 		img := decodePath(t, filepath.Join(dir, filepath.FromSlash(rel)))
 		faces, err := def.Detect(img)
@@ -126,7 +161,7 @@ func TestProposalsFindTightCrop(t *testing.T) {
 			t.Fatalf("%s: the proposal stage did not run", rel)
 		}
 		if len(faces) != 1 {
-			t.Fatalf("%s: %d faces with Proposals on, want 1: %+v", rel, len(faces), faces)
+			t.Fatalf("%s: %d faces by default, want 1: %+v", rel, len(faces), faces)
 		}
 		f := faces[0]
 		b := img.Bounds()
@@ -141,16 +176,16 @@ func TestProposalsFindTightCrop(t *testing.T) {
 		if !(l[0].X < l[1].X && l[3].X < l[4].X && l[0].Y < l[2].Y && l[1].Y < l[2].Y && l[2].Y < l[3].Y && l[2].Y < l[4].Y) {
 			t.Errorf("%s: landmarks not in a face's layout: %v", rel, l)
 		}
-		t.Logf("%s: default no face; with Proposals %v", rel, f.Box)
+		t.Logf("%s: no face without the stage; with it %v", rel, f.Box)
 		return
 	}
-	t.Skip("the default detector finds a face on every kpop13 image")
+	t.Skip("the detector without the stage finds a face on every kpop13 image")
 }
 
 // TestProposalsNoFaceFixtures: the stage runs on the no-face fixtures
 // and finds nothing there.
 func TestProposalsNoFaceFixtures(t *testing.T) {
-	on := proposalDetector(t)
+	on := detector(t)
 	for _, name := range []string{"noface_cat_chelsea.png", "noface_coffee.png", "noface_hubble_deep_field.jpg", "noface_rocket.jpg"} {
 		before := proposalRuns.Load()
 		faces, err := on.Detect(fixture(t, name))
@@ -161,19 +196,25 @@ func TestProposalsNoFaceFixtures(t *testing.T) {
 			t.Errorf("%s: the proposal stage did not run", name)
 		}
 		if len(faces) != 0 {
-			t.Errorf("%s: %d faces with Proposals on: %+v", name, len(faces), faces)
+			t.Errorf("%s: %d faces by default: %+v", name, len(faces), faces)
 		}
 	}
 }
 
+// TestProposalsNeedONet: with cascade landmarks there is no ONet to
+// confirm proposals, so the stage is off.
 func TestProposalsNeedONet(t *testing.T) {
-	if _, err := New(&Options{Proposals: true, Landmarks: LandmarksCascade}); !errors.Is(err, ErrInvalidOptions) {
-		t.Fatalf("Proposals with LandmarksCascade: err %v, want ErrInvalidOptions", err)
+	d, err := New(&Options{Landmarks: LandmarksCascade})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.mtcnn != nil {
+		t.Fatal("LandmarksCascade detector holds the MTCNN networks")
 	}
 }
 
 // TestMeasureProposalsKpop13 counts the kpop13 images without a face,
-// Proposals off and on (DETECT_MEASURE_PROPOSALS=1; it runs the detector
+// NoProposals set and not (DETECT_MEASURE_PROPOSALS=1; it runs the detector
 // twice over 329 images).
 func TestMeasureProposalsKpop13(t *testing.T) {
 	if os.Getenv("DETECT_MEASURE_PROPOSALS") != "1" {
@@ -183,7 +224,7 @@ func TestMeasureProposalsKpop13(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		d    *Detector
-	}{{"off", detector(t)}, {"on", proposalDetector(t)}} {
+	}{{"off", noProposalDetector(t)}, {"on", detector(t)}} {
 		var none, proposed int
 		var took time.Duration
 		for _, rel := range rels {

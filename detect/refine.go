@@ -83,6 +83,51 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 	return f, r.Face
 }
 
+// landmarkJitter is how far, as a fraction of the box size, polish moves
+// ONet's crop in each of four directions. It was set from the landmark
+// error against the LFW reference points on the odd images of the first
+// 3000 lines of golden/landmarks/lfw-5point.jsonl (NME 0.0466 with one
+// crop, 0.0440 averaging five; a scale jitter added nothing), not from
+// pair accuracy.
+const landmarkJitter = 0.05
+
+// polish replaces the landmarks of each upright or quarter-turned face the
+// cascade found (f.Box is the crop ONet read) with the average of ONet's
+// points over that crop and the crop moved by landmarkJitter of its size
+// left, right, up and down. ONet's error on one crop is partly noise of
+// the crop's placement, which the average cancels: on LFW, NME 0.0466 →
+// 0.0440 and pair accuracy 98.97 % → 99.15 % (refine.go's history has
+// the figures). It runs on the final faces only, so the checks of weak
+// windows cost one ONet pass each; faces found rotated in-plane or by the
+// proposal stage keep their single-crop points (their crop is not f.Box).
+func (d *Detector) polish(ctx context.Context, img image.Image, faces []Face) {
+	for i := range faces {
+		f := &faces[i]
+		if ctx.Err() != nil {
+			return // DetectContext returns ctx.Err()
+		}
+		if f.Angle != 0 || f.Proposed {
+			continue
+		}
+		box := onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: float64(f.Box.Dx()), Angle: float64(f.Orientation) * math.Pi / 180}
+		sin, cos := math.Sincos(box.Angle)
+		sum := f.Landmarks
+		for _, dir := range [4][2]float64{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+			u, v := dir[0]*landmarkJitter*box.Size, dir[1]*landmarkJitter*box.Size
+			jb := box
+			jb.X += cos*u - sin*v
+			jb.Y += sin*u + cos*v
+			lm := d.onet.Run(img, jb).Landmarks
+			for k := range sum {
+				sum[k] = r2.Add(sum[k], lm[k])
+			}
+		}
+		for k := range sum {
+			f.Landmarks[k] = r2.Scale(1.0/5, sum[k])
+		}
+	}
+}
+
 // verify keeps the candidates ONet gives a face probability of at least
 // minProb, with refined landmarks.
 func (d *Detector) verify(ctx context.Context, img image.Image, cands []Face, minProb float32) []Face {
