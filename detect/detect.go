@@ -170,9 +170,10 @@ func (d *Detector) loadCascades() error {
 	return nil
 }
 
-// Detect finds the faces in img, largest box first (ties: higher score,
-// then top-left first). It returns an empty slice and no error when there is
-// no face. Output depends only on img and the options.
+// Detect finds the faces in img, largest first: by the area of the box
+// inside the image (ties: larger box, higher score, then top-left first).
+// It returns an empty slice and no error when there is no face. Output
+// depends only on img and the options.
 func (d *Detector) Detect(img image.Image) ([]Face, error) {
 	return d.DetectContext(context.Background(), img)
 }
@@ -219,7 +220,7 @@ func (d *Detector) DetectContext(ctx context.Context, img image.Image) (faces []
 			return nil, err
 		}
 	}
-	sortFaces(faces)
+	sortFaces(faces, b)
 	if faces == nil {
 		faces = []Face{}
 	}
@@ -261,10 +262,21 @@ func (d *Detector) search(ctx context.Context, img image.Image, g grayImage, toI
 	return faces
 }
 
-// sortFaces orders faces as Detect returns them: largest box first, then
-// higher score, then top-left first.
-func sortFaces(faces []Face) {
+// sortFaces orders faces as Detect returns them: largest visible area
+// (the part of the box inside bounds, the image) first, then higher score,
+// then top-left first. Visible area, not box size, because a head cut by
+// the frame is most often a bystander at the edge of the picture, whose
+// box (reaching outside the image) can be larger than that of the subject,
+// fully in the picture (LFW's Kosuke_Kitajima_0002 and Julianne_Moore_0016).
+func sortFaces(faces []Face, bounds image.Rectangle) {
+	visible := func(f Face) int {
+		r := f.Box.Intersect(bounds)
+		return r.Dx() * r.Dy()
+	}
 	slices.SortStableFunc(faces, func(p, q Face) int {
+		if a, b := visible(p), visible(q); a != b {
+			return b - a
+		}
 		if a, b := p.Box.Dx()*p.Box.Dy(), q.Box.Dx()*q.Box.Dy(); a != b {
 			return b - a
 		}
