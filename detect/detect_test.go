@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/gonum/spatial/r2"
 
 	"github.com/facematch/facematch/internal/imageio"
+	"github.com/facematch/facematch/internal/onet"
 	"github.com/facematch/facematch/internal/sharedtest"
 )
 
@@ -510,5 +511,57 @@ func TestWeakFaceBesideStrong(t *testing.T) {
 		if faces, _ := strict.Detect(img); central(faces) {
 			t.Errorf("%s: central face found without the ONet check; the test proves nothing", name)
 		}
+	}
+}
+
+// TestPolishAveragesFiveCrops: an upright face's landmarks are the mean of
+// ONet's points on its box and on the box moved by landmarkJitter of its
+// size in the four directions, summed in that order.
+func TestPolishAveragesFiveCrops(t *testing.T) {
+	d := detector(t)
+	img := fixture(t, "astronaut_eileen_collins.png")
+	faces, err := d.Detect(img)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("astronaut: %d faces, %v", len(faces), err)
+	}
+	f := faces[0]
+	s := float64(f.Box.Dx())
+	var want [5]r2.Vec
+	for _, o := range [5][2]float64{{0, 0}, {1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+		b := onet.Box{X: float64(f.Box.Min.X) + o[0]*landmarkJitter*s, Y: float64(f.Box.Min.Y) + o[1]*landmarkJitter*s, Size: s}
+		lm := d.onet.Run(img, b).Landmarks
+		for k := range want {
+			want[k] = r2.Add(want[k], lm[k])
+		}
+	}
+	for k := range want {
+		want[k] = r2.Scale(1.0/5, want[k])
+	}
+	if f.Landmarks != want {
+		t.Errorf("landmarks %v, want the five-crop mean %v", f.Landmarks, want)
+	}
+	single := d.onet.Run(img, onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: s}).Landmarks
+	if f.Landmarks == single {
+		t.Error("landmarks equal the single crop's: no polish")
+	}
+}
+
+// TestSortFacesByVisibleArea: a larger box mostly outside the image comes
+// after a smaller one inside it; equal visible areas fall back to the box.
+func TestSortFacesByVisibleArea(t *testing.T) {
+	bounds := image.Rect(0, 0, 250, 250)
+	edge := Face{Box: image.Rect(-40, 50, 80, 170), Score: 50}   // 120 wide, 80x120 visible
+	inside := Face{Box: image.Rect(100, 80, 205, 185), Score: 5} // 105 wide, all visible
+	faces := []Face{edge, inside}
+	sortFaces(faces, bounds)
+	if faces[0] != inside {
+		t.Errorf("order %v, want the face inside the image first", faces)
+	}
+	big := Face{Box: image.Rect(-10, 0, 100, 110)}   // 100x110 visible, 110 wide
+	small := Face{Box: image.Rect(140, 0, 240, 110)} // 100x110 visible, 100 wide
+	faces = []Face{small, big}
+	sortFaces(faces, bounds)
+	if faces[0] != big {
+		t.Errorf("order %v, want the larger box first at equal visible area", faces)
 	}
 }

@@ -9,7 +9,7 @@
 // the image's Bounds().Min offset).
 //
 //	d, err := detect.New(nil)  // once; safe for concurrent use
-//	faces, err := d.Detect(img) // largest face first; none → empty slice
+//	faces, err := d.Detect(img) // largest (visible) face first; none → empty slice
 //
 // # How it works
 //
@@ -78,7 +78,7 @@
 //     Options.Landmarks = LandmarksCascade. The default, LandmarksONet,
 //     instead takes the points of MTCNN's ONet run once on the face box
 //     (refine.go; the cascade points are then only computed for the tilt of
-//     faces found rotated).
+//     faces found rotated), polished in step 8.
 //  5. ONet's word (LandmarksONet only). ONet runs on every face anyway (for
 //     its landmarks), and its face probability decides every doubtful one:
 //     a face scoring under MinRotatedScore (20), found on the mirror image
@@ -106,20 +106,34 @@
 //     transitive (the 2012 portrait scaled to 640 px wide gave two boxes at
 //     IoU 0.90), while two overlapping boxes with different points are two
 //     people, one partly behind the other.
-//  7. MTCNN proposals (Options.Proposals, off by default). When every
-//     stage above found no face, MTCNN's P-Net and R-Net
+//  7. MTCNN proposals (on unless Options.NoProposals; proposals.go). When
+//     every stage above found no face, MTCNN's P-Net and R-Net
 //     (internal/mtcnn) propose boxes from the cascade's minimum face
 //     size, their windows hanging up to a quarter over the image's
-//     edges; ONet runs on each and a proposal it gives a face
-//     probability of 0.9 or more becomes a face (ONet's refined box and
-//     landmarks, Face.Proposed set, Score 0), merged as in step 6. It
-//     finds heads turned beyond the cascade's reach and faces filling
-//     the frame; an image with a face found by steps 1 to 5 gets the
-//     same faces with it on. On kpop13 (329 tight 160x160 crops, go run
-//     ./bench/cmd/lfw with the option on, 2026-11-30) it took the images
-//     without a face from 7 to 2 and the pair accuracy from 94.10 % to
-//     94.94 % (one fold, threshold chosen in-sample); on ORL it changed
-//     nothing (the one image without a face stays without).
+//     edges; ONet runs on each and a proposal it gives a face probability
+//     of 0.9 or more becomes a face (ONet's refined box and landmarks,
+//     Face.Proposed set, Score 0); proposals on one face (IoU 0.5 or more)
+//     are merged into the one ONet is surer of. It finds heads turned
+//     beyond the cascade's reach and faces filling the frame. The stage
+//     also runs when faces were found but none spans the image's vertical
+//     centre line — the subject of a portrait or selfie stands in the
+//     middle, so a face found only off to the side may be a bystander
+//     beside a missed, turned subject — then looking only for faces from
+//     0.8 of the largest found face's width, apart from the faces found.
+//     The usual centred face never pays for it.
+//  8. Landmark polish (LandmarksONet). Each final face's ONet points are
+//     averaged over its crop and the crop moved by 5 % of its size left,
+//     right, up and down: ONet's error on one crop is partly noise of the
+//     crop's placement. NME against LFW's reference points 0.0466 →
+//     0.0440. Faces found rotated in-plane or by the proposal stage keep
+//     their single-crop points.
+//  9. Order. Faces come largest first by the area of their box inside the
+//     image: a head cut by the frame at the edge of a picture is most often
+//     a bystander, and its box, reaching outside, can be larger than the
+//     subject's.
+//
+// measurements-2026-11-30-proposals.md has the effect of steps 7 to 9 on
+// LFW, ORL, kpop13 and the LFW crops.
 //
 // # Accuracy and speed
 //
@@ -203,7 +217,8 @@
 // retries); merge.go the final duplicate merge; landmarks.go the cascade
 // landmarks and correct.go their correction; scan.go, cascade.go, gray.go,
 // pad.go and refine.go the scan, the tree cascades, the grey copies, the
-// padding and ONet; proposals.go the optional MTCNN stage.
+// padding and ONet (with the landmark polish); proposals.go the MTCNN
+// stage.
 //
 // # Errors
 //
