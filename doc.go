@@ -32,7 +32,9 @@
 // # Which face is compared
 //
 // Each image contributes its largest usable face: the holder of a
-// document photo, the person taking a selfie. A selfie that also shows an
+// document photo, the person taking a selfie. Faces are ranked by the area
+// of their box inside the picture (package detect), so a head cut by the
+// frame's edge counts only its visible part. A selfie that also shows an
 // ID card held up beside the face is a normal KYC selfie: the card's small
 // portrait is counted but not compared. A competing face — another face in
 // image2 at least CompetingFaceRatio (half) as wide as its largest, i.e. a

@@ -202,7 +202,8 @@ func (r *Result) PercentageText() string { return FormatPercentage(r.Percentage)
 type ImageFaces struct {
 	// Width and Height of the decoded image (after EXIF orientation).
 	Width, Height int
-	// Faces are all faces found, largest first, in the coordinates of the
+	// Faces are all faces found, largest first (by the area of the box
+	// inside the image, see package detect), in the coordinates of the
 	// decoded image; len(Faces) is the image's face count.
 	Faces []detect.Face
 	// Used is the index in Faces of the face that was compared: the

@@ -210,3 +210,29 @@ func BenchmarkDetectLFWCrops(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDetectNoFace is the worst case: a 640x480 image without a face
+// runs every stage, the proposal stage last (compare NoProposals).
+func BenchmarkDetectNoFace(b *testing.B) {
+	img := noiseRGBA(640, 480)
+	for _, c := range []struct {
+		name string
+		opts *Options
+	}{
+		{"default", nil},
+		{"NoProposals", &Options{NoProposals: true}},
+	} {
+		d, err := New(c.opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("640x480/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Detect(img); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
