@@ -565,3 +565,27 @@ func TestSortFacesByVisibleArea(t *testing.T) {
 		t.Errorf("order %v, want the larger box first at equal visible area", faces)
 	}
 }
+
+// TestPolishSkipsBorderFaces: a face whose box crosses the image's border
+// keeps the points of its single crop.
+func TestPolishSkipsBorderFaces(t *testing.T) {
+	d := detector(t)
+	img := fixture(t, "astronaut_eileen_collins.png")
+	faces, err := d.Detect(img)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("astronaut: %d faces, %v", len(faces), err)
+	}
+	c := cropTo(img, grow(faces[0].Box, -0.1).Intersect(img.Bounds()))
+	got, err := d.Detect(c)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("tight crop: %d faces, %v", len(got), err)
+	}
+	f := got[0]
+	if f.Box.In(c.Bounds()) || f.Proposed || f.Angle != 0 {
+		t.Fatalf("tight crop: face %+v, want an upright cascade face crossing the border", f)
+	}
+	single := d.onet.Run(c, onet.Box{X: float64(f.Box.Min.X), Y: float64(f.Box.Min.Y), Size: float64(f.Box.Dx())}).Landmarks
+	if f.Landmarks != single {
+		t.Errorf("landmarks %v, want the single crop's %v", f.Landmarks, single)
+	}
+}
