@@ -125,8 +125,10 @@
 //     averaged over its crop and the crop moved by 5 % of its size left,
 //     right, up and down: ONet's error on one crop is partly noise of the
 //     crop's placement. NME against LFW's reference points 0.0466 →
-//     0.0440. Faces found rotated in-plane or by the proposal stage keep
-//     their single-crop points.
+//     0.0440. Faces found rotated in-plane or by the proposal stage, and
+//     faces whose box crosses the image's border (the moved crops would
+//     reach further into the black outside), keep their single-crop
+//     points.
 //  9. Order. Faces come largest first by the area of their box inside the
 //     image: a head cut by the frame at the edge of a picture is most often
 //     a bystander, and its box, reaching outside, can be larger than the

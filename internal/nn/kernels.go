@@ -423,15 +423,15 @@ func (p *poolKernel) run(ws *workspace, in [][]float32, out []float32) {
 	p.ep.apply(out[:p.out.Len()], C)
 }
 
-// maxInto sets dst[k] = max(dst[k], src[k]) for k < len(dst), with a plain
-// comparison rather than the builtin max, whose NaN and signed-zero rules
-// cost several instructions per element.
+// maxInto sets dst[k] = max(dst[k], src[k]) for k < len(dst). It uses the
+// builtin max, which compiles without a branch: a plain comparison was
+// cheaper on constant test inputs but mispredicted on photos, where it took
+// 38 % of Detect's time on a 640x480 selfie (BenchmarkDetectSelfie: about
+// 14.5 → 12 ms). The two differ only for NaN and for +0 against −0.
 func maxInto(dst, src []float32) {
 	src = src[:len(dst)]
 	for k, v := range src {
-		if v > dst[k] {
-			dst[k] = v
-		}
+		dst[k] = max(dst[k], v)
 	}
 }
 
