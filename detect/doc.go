@@ -115,12 +115,13 @@
 //     Face.Proposed set, Score 0); proposals on one face (IoU 0.5 or more)
 //     are merged into the one ONet is surer of. It finds heads turned
 //     beyond the cascade's reach and faces filling the frame. The stage
-//     also runs when faces were found but none spans the image's vertical
-//     centre line — the subject of a portrait or selfie stands in the
-//     middle, so a face found only off to the side may be a bystander
-//     beside a missed, turned subject — then looking only for faces from
-//     0.8 of the largest found face's width, apart from the faces found.
-//     The usual centred face never pays for it.
+//     also runs when all faces found lie on one side of the image's
+//     vertical centre line, none spanning it — the subject of a portrait or
+//     selfie stands in the middle, so a face found only off to one side may
+//     be a bystander beside a missed, turned subject — then looking only
+//     for faces from 0.8 of the largest found face's width, apart from the
+//     faces found. The usual centred face, and two people flanking the
+//     centre, never pay for it.
 //  8. Landmark polish (LandmarksONet). Each final face's ONet points are
 //     averaged over its crop and the crop moved by 5 % of its size left,
 //     right, up and down: ONet's error on one crop is partly noise of the

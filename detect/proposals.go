@@ -54,10 +54,10 @@ const largerFaceRatio = 0.8
 // the faces it finds to faces.
 //
 // With no face found it looks from the cascade's smallest face size. With
-// faces found it runs only when none of them spans the image's vertical
-// centre line: the subject of a portrait or a selfie stands in the middle
-// of the frame, and when the cascade found only faces off to the side, it
-// may have missed the subject, turned by 30° or more (LFW's
+// faces found it runs only when all of them lie on one side of the image's
+// vertical centre line (oneSide): the subject of a portrait or a selfie
+// stands in the middle of the frame, and when the cascade found only faces
+// off to one side, it may have missed the subject, turned by 30° or more (LFW's
 // Yasser_Arafat_0003 and Chok_Tong_Goh_0001: only a smaller face beside
 // the subject). It then looks from largerFaceRatio of the largest face's
 // width and keeps only proposals apart from every face found (not
@@ -70,9 +70,7 @@ func (d *Detector) addProposals(ctx context.Context, img image.Image, g *grayIma
 	minSize, _ := d.sizes(g)
 	minFace := float64(minSize) * max(sx, sy)
 	if len(faces) > 0 {
-		b := img.Bounds()
-		mid := (b.Min.X + b.Max.X) / 2
-		if faces[0].Orientation != 0 || slices.ContainsFunc(faces, func(f Face) bool { return f.Box.Min.X <= mid && mid < f.Box.Max.X }) {
+		if faces[0].Orientation != 0 || !oneSide(faces, img.Bounds()) {
 			return faces, nil
 		}
 		w := 0
@@ -92,6 +90,26 @@ func (d *Detector) addProposals(ctx context.Context, img image.Image, g *grayIma
 		}
 	}
 	return faces, nil
+}
+
+// oneSide says whether all faces lie on one side of the vertical centre line
+// of bounds, none spanning it: then the subject, in the middle of a
+// portrait or selfie, may be a face the cascade missed. Faces flanking the
+// line (two people side by side) leave no room for one.
+func oneSide(faces []Face, bounds image.Rectangle) bool {
+	mid := (bounds.Min.X + bounds.Max.X) / 2
+	left, right := false, false
+	for _, f := range faces {
+		switch {
+		case f.Box.Max.X <= mid:
+			left = true
+		case f.Box.Min.X > mid:
+			right = true
+		default:
+			return false // spans the centre line
+		}
+	}
+	return left != right
 }
 
 // holdsCentre says whether box contains the centre of one of faces.

@@ -68,7 +68,7 @@ func decodePath(t testing.TB, path string) image.Image {
 }
 
 // TestProposalsKeepFacesFound: the stage runs when no face was found or
-// none spans the image's centre line, never changes or drops a face the
+// all lie on one side of the image's centre line, never changes or drops a face the
 // cascade stages found, and on these fixtures (no face, one face, two
 // faces) adds none; with Options.NoProposals it never runs.
 func TestProposalsKeepFacesFound(t *testing.T) {
@@ -94,13 +94,35 @@ func TestProposalsKeepFacesFound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mid := (img.Bounds().Min.X + img.Bounds().Max.X) / 2
-		centred := slices.ContainsFunc(want, func(f Face) bool { return f.Box.Min.X <= mid && mid < f.Box.Max.X })
-		if ran := proposalRuns.Load() != before; ran == centred {
-			t.Errorf("%s: the proposal stage ran: %v, with a face across the centre line: %v", name, ran, centred)
+		should := len(want) == 0 || oneSide(want, img.Bounds())
+		if ran := proposalRuns.Load() != before; ran != should {
+			t.Errorf("%s: the proposal stage ran: %v, want %v", name, ran, should)
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: default and NoProposals differ\n got %+v\nwant %+v", name, got, want)
+		}
+	}
+}
+
+// TestOneSide: faces all left or all right of the centre line, none
+// spanning it.
+func TestOneSide(t *testing.T) {
+	b := image.Rect(0, 0, 200, 100)
+	face := func(x0, x1 int) Face { return Face{Box: image.Rect(x0, 10, x1, 10+x1-x0)} }
+	for _, c := range []struct {
+		name  string
+		faces []Face
+		want  bool
+	}{
+		{"one left", []Face{face(10, 60)}, true},
+		{"one right", []Face{face(120, 180)}, true},
+		{"two right", []Face{face(110, 140), face(150, 190)}, true},
+		{"spanning", []Face{face(80, 130)}, false},
+		{"one each side", []Face{face(10, 60), face(120, 180)}, false},
+		{"left and spanning", []Face{face(10, 60), face(90, 120)}, false},
+	} {
+		if got := oneSide(c.faces, b); got != c.want {
+			t.Errorf("%s: oneSide %v, want %v", c.name, got, c.want)
 		}
 	}
 }
