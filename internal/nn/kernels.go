@@ -447,22 +447,7 @@ func (k *normKernel) colSize() int { return 0 }
 func (k *normKernel) run(ws *workspace, in [][]float32, out []float32) {
 	x := in[0][:len(out)]
 	if k.op == Softmax {
-		// float32 steps in the order a TFLite export spells softmax (max,
-		// subtract, exp, sum, divide), so a decomposed softmax loads to the
-		// same bits.
-		m := float32(math.Inf(-1))
-		for _, v := range x {
-			m = max(m, v)
-		}
-		var sum float32
-		for i, v := range x {
-			e := float32(math.Exp(float64(v - m)))
-			out[i] = e
-			sum += e
-		}
-		for i := range out {
-			out[i] /= sum
-		}
+		softmax32(out, x)
 	} else {
 		Normalize(out, x)
 	}
