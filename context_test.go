@@ -3,24 +3,11 @@ package facematch
 import (
 	"context"
 	"errors"
-	"image"
-	"image/color"
 	"testing"
 	"time"
+
+	"github.com/facematch/facematch/internal/testfake"
 )
-
-// noiseImage is a large grey image.Image computed per pixel: no pixel
-// buffer, and read through At like an arbitrary caller's image.
-type noiseImage struct{ w, h int }
-
-func (m noiseImage) ColorModel() color.Model { return color.GrayModel }
-func (m noiseImage) Bounds() image.Rectangle { return image.Rect(0, 0, m.w, m.h) }
-func (m noiseImage) At(x, y int) color.Color {
-	v := uint32(x)*0x9e3779b1 ^ uint32(y)*0x85ebca77
-	v ^= v >> 15
-	v *= 0x2c1b3c6d
-	return color.Gray{Y: uint8(v >> 24)}
-}
 
 // TestCompareDeadlineInsideDetect: Compare's context reaches inside the
 // detector. A 20000x20000 image.Image (issue 11's case) took 14.9 s in the
@@ -39,8 +26,8 @@ func TestCompareDeadlineInsideDetect(t *testing.T) {
 		name       string
 		img1, img2 Source
 	}{
-		{"large image1", Image(noiseImage{20000, 20000}), selfie},
-		{"large image2", selfie, Image(noiseImage{20000, 20000})},
+		{"large image1", Image(testfake.Noise{W: 20000, H: 20000}), selfie},
+		{"large image2", selfie, Image(testfake.Noise{W: 20000, H: 20000})},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		start := time.Now()
@@ -65,7 +52,7 @@ func TestDetectCanceledNotInternal(t *testing.T) {
 	m := newTestMatcher(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, _, err := m.Detect(ctx, Image(noiseImage{4000, 4000}))
+	_, _, err := m.Detect(ctx, Image(testfake.Noise{W: 4000, H: 4000}))
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrInternal) {
 		t.Errorf("Detect = %v; want context.DeadlineExceeded", err)
 	}

@@ -4,39 +4,11 @@ import (
 	"context"
 	"errors"
 	"image"
-	"image/color"
 	"testing"
 	"time"
+
+	"github.com/facematch/facematch/internal/testfake"
 )
-
-// noiseImage is a large grey image.Image computed per pixel (no pixel
-// buffer, and not one of the types internal/sample reads directly, so the
-// conversion goes through At like an arbitrary caller's image would).
-type noiseImage struct{ w, h int }
-
-func (m noiseImage) ColorModel() color.Model { return color.GrayModel }
-func (m noiseImage) Bounds() image.Rectangle { return image.Rect(0, 0, m.w, m.h) }
-func (m noiseImage) At(x, y int) color.Color {
-	v := uint32(x)*0x9e3779b1 ^ uint32(y)*0x85ebca77
-	v ^= v >> 15
-	v *= 0x2c1b3c6d
-	return color.Gray{Y: uint8(v >> 24)}
-}
-
-// countdownCtx is a context whose Err turns to Canceled after n calls: it
-// stops DetectContext at its n-th look, wherever that falls.
-type countdownCtx struct {
-	context.Context
-	n, calls int
-}
-
-func (c *countdownCtx) Err() error {
-	c.calls++
-	if c.calls > c.n {
-		return context.Canceled
-	}
-	return nil
-}
 
 // TestDetectContextDeadline: a deadline reaches inside Detect. An 8000x8000
 // image.Image read through At takes seconds to convert alone; with a 1 s
@@ -49,7 +21,7 @@ func TestDetectContextDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
-	faces, err := d.DetectContext(ctx, noiseImage{8000, 8000})
+	faces, err := d.DetectContext(ctx, testfake.Noise{W: 8000, H: 8000})
 	elapsed := time.Since(start)
 	t.Logf("8000x8000 image.Image, 1 s deadline: returned after %v", elapsed)
 	if !errors.Is(err, context.DeadlineExceeded) || faces != nil {
@@ -73,7 +45,7 @@ func TestDetectContextEveryStage(t *testing.T) {
 		name string
 		img  image.Image
 	}{
-		{"noise 300x300", noiseImage{300, 300}},
+		{"noise 300x300", testfake.Noise{W: 300, H: 300}},
 		{"astronaut", fixture(t, "astronaut_eileen_collins.png")},
 	} {
 		want, err := d.Detect(c.img)
@@ -81,7 +53,7 @@ func TestDetectContextEveryStage(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Count the looks of a full run.
-		full := &countdownCtx{Context: context.Background(), n: 1 << 30}
+		full := testfake.NewCountdown(1 << 30)
 		got, err := d.DetectContext(full, c.img)
 		if err != nil || len(got) != len(want) {
 			t.Fatalf("%s, live context: %d faces, %v; want %d", c.name, len(got), err, len(want))
@@ -91,14 +63,14 @@ func TestDetectContextEveryStage(t *testing.T) {
 				t.Errorf("%s, live context: face %d = %+v, Detect's %+v", c.name, i, got[i], want[i])
 			}
 		}
-		t.Logf("%s: %d looks at the context, %d faces", c.name, full.calls, len(want))
-		if full.calls < 10 {
-			t.Errorf("%s: DetectContext looked at its context %d times", c.name, full.calls)
+		t.Logf("%s: %d looks at the context, %d faces", c.name, full.Looks, len(want))
+		if full.Looks < 10 {
+			t.Errorf("%s: DetectContext looked at its context %d times", c.name, full.Looks)
 		}
-		for n := 0; n < full.calls; n += max(1, full.calls/40) {
-			ctx := &countdownCtx{Context: context.Background(), n: n}
+		for n := 0; n < full.Looks; n += max(1, full.Looks/40) {
+			ctx := testfake.NewCountdown(n)
 			if faces, err := d.DetectContext(ctx, c.img); !errors.Is(err, context.Canceled) || faces != nil {
-				t.Errorf("%s stopped at look %d of %d: %d faces, %v; want nil, context.Canceled", c.name, n+1, full.calls, len(faces), err)
+				t.Errorf("%s stopped at look %d of %d: %d faces, %v; want nil, context.Canceled", c.name, n+1, full.Looks, len(faces), err)
 			}
 		}
 	}
@@ -131,7 +103,7 @@ func TestDetectContextGaps(t *testing.T) {
 	d := detector(t)
 	ctx := &gapCtx{Context: context.Background()}
 	start := time.Now()
-	faces, err := d.DetectContext(ctx, noiseImage{1024, 1024})
+	faces, err := d.DetectContext(ctx, testfake.Noise{W: 1024, H: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}

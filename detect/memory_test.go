@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/facematch/facematch/internal/imageio"
+	"github.com/facematch/facematch/internal/testfake"
 )
 
 // noiseRGBA is a w x h RGBA image of pseudo-random grey noise: no face, so
@@ -17,7 +18,7 @@ import (
 // on weak windows).
 func noiseRGBA(w, h int) *image.RGBA {
 	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	n := noiseImage{w, h}
+	n := testfake.Noise{W: w, H: h}
 	for y := range h {
 		for x := range w {
 			v := n.At(x, y).(interface{ RGBA() (r, g, b, a uint32) })
@@ -98,7 +99,7 @@ func TestDetectAllocBound(t *testing.T) {
 		{"noise 640x480", noiseRGBA(640, 480)},
 		{"noise 200x200", noiseRGBA(200, 200)},
 		{"noise 3000x3000 (downscaled)", noiseRGBA(3000, 3000)},
-		{"noise 1024x1024 via At", noiseImage{1024, 1024}},
+		{"noise 1024x1024 via At", testfake.Noise{W: 1024, H: 1024}},
 		{"astronaut", fixture(t, "astronaut_eileen_collins.png")},
 	}
 	for _, c := range cases {

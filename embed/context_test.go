@@ -5,22 +5,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/facematch/facematch/internal/testfake"
 )
-
-// countdownCtx is a context whose Err turns to Canceled after n calls, to
-// see where EmbedContext looks at it.
-type countdownCtx struct {
-	context.Context
-	n int
-}
-
-func (c *countdownCtx) Err() error {
-	if c.n <= 0 {
-		return context.Canceled
-	}
-	c.n--
-	return nil
-}
 
 // TestEmbedContext: EmbedContext gives Embed's bits with a live context,
 // stops before the first pass when ctx is done, and between the two flip
@@ -37,7 +24,7 @@ func TestEmbedContext(t *testing.T) {
 		t.Fatalf("EmbedContext: %v (equal to Embed: %v)", err, slices.Equal(got, want))
 	}
 	for n, what := range []string{"before the first pass", "between the flip passes"} {
-		ctx := &countdownCtx{Context: context.Background(), n: n}
+		ctx := testfake.NewCountdown(n)
 		if v, err := e.EmbedContext(ctx, img); !errors.Is(err, context.Canceled) || v != nil {
 			t.Errorf("canceled %s: %v, %v; want nil, context.Canceled", what, v, err)
 		}
@@ -48,7 +35,7 @@ func TestEmbedContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nf.EmbedContext(&countdownCtx{Context: context.Background(), n: 1}, img); err != nil {
+	if _, err := nf.EmbedContext(testfake.NewCountdown(1), img); err != nil {
 		t.Errorf("no flip, context ending after the pass: %v", err)
 	}
 }

@@ -2,26 +2,12 @@ package server
 
 import (
 	"context"
-	"image"
-	"image/color"
 	"testing"
 	"time"
 
 	"github.com/facematch/facematch"
+	"github.com/facematch/facematch/internal/testfake"
 )
-
-// slowImage is a large grey image.Image computed per pixel, read through
-// At: the detector needs many seconds for it without a deadline.
-type slowImage struct{ w, h int }
-
-func (m slowImage) ColorModel() color.Model { return color.GrayModel }
-func (m slowImage) Bounds() image.Rectangle { return image.Rect(0, 0, m.w, m.h) }
-func (m slowImage) At(x, y int) color.Color {
-	v := uint32(x)*0x9e3779b1 ^ uint32(y)*0x85ebca77
-	v ^= v >> 15
-	v *= 0x2c1b3c6d
-	return color.Gray{Y: uint8(v >> 24)}
-}
 
 // TestAbandonedComparisonStops: after the deadline answer the comparison
 // left running (it holds the memory charge) stops soon, because the
@@ -37,7 +23,7 @@ func TestAbandonedComparisonStops(t *testing.T) {
 	}
 	s, ts, _ := newTestServer(t, &fakeMatcher{res: matchResult(90)}, &Options{MaxConcurrent: 1, RequestTimeout: 300 * time.Millisecond})
 	s.compare = func(ctx context.Context, _ Matcher, _ *Request) (*facematch.Result, error) {
-		big := facematch.Image(slowImage{20000, 20000})
+		big := facematch.Image(testfake.Noise{W: 20000, H: 20000})
 		return m.Compare(ctx, big, big, nil)
 	}
 	img := smallPNG(t)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/facematch/facematch/internal/nn"
 	"github.com/facematch/facematch/internal/sample"
+	"github.com/facematch/facematch/internal/testfake"
 	"github.com/facematch/facematch/internal/tflite"
 	"github.com/facematch/facematch/weights"
 )
@@ -379,20 +380,6 @@ func TestNMS(t *testing.T) {
 	}
 }
 
-// cancelAfter is a context whose Err turns to Canceled after n looks.
-type cancelAfter struct {
-	context.Context
-	n, looks int
-}
-
-func (c *cancelAfter) Err() error {
-	c.looks++
-	if c.looks > c.n {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestProposeContext: a live context gives Propose's proposals; one that
 // ends at any look stops with context.Canceled and no proposals.
 func TestProposeContext(t *testing.T) {
@@ -402,18 +389,18 @@ func TestProposeContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := &cancelAfter{Context: context.Background(), n: 1 << 30}
+	full := testfake.NewCountdown(1 << 30)
 	got, err := d.ProposeContext(full, img, nil)
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("live context: %v, %v; want Propose's %v", got, err, want)
 	}
-	if full.looks < 10 {
-		t.Fatalf("ProposeContext looked at the context %d times", full.looks)
+	if full.Looks < 10 {
+		t.Fatalf("ProposeContext looked at the context %d times", full.Looks)
 	}
-	for _, n := range []int{0, 1, full.looks / 2, full.looks - 1} {
-		ps, err := d.ProposeContext(&cancelAfter{Context: context.Background(), n: n}, img, nil)
+	for _, n := range []int{0, 1, full.Looks / 2, full.Looks - 1} {
+		ps, err := d.ProposeContext(testfake.NewCountdown(n), img, nil)
 		if !errors.Is(err, context.Canceled) || ps != nil {
-			t.Errorf("context ending after %d of %d looks: %v, %v; want nil, Canceled", n, full.looks, ps, err)
+			t.Errorf("context ending after %d of %d looks: %v, %v; want nil, Canceled", n, full.Looks, ps, err)
 		}
 	}
 }
