@@ -110,8 +110,10 @@
 //     every stage above found no face, MTCNN's P-Net and R-Net
 //     (internal/mtcnn) propose boxes from the cascade's minimum face
 //     size, their windows hanging up to a quarter over the image's
-//     edges; ONet runs on each and a proposal it gives a face probability
-//     of 0.9 or more becomes a face (ONet's refined box and landmarks,
+//     edges; ONet runs on each (reading the image's edge pixels repeated
+//     where the box hangs over the edge: a face cut by the frame scores
+//     far higher than with a black band across it) and a proposal it gives
+//     a face probability of 0.9 or more becomes a face (ONet's refined box and landmarks,
 //     Face.Proposed set, Score 0); proposals on one face (IoU 0.5 or more)
 //     are merged into the one ONet is surer of. It finds heads turned
 //     beyond the cascade's reach and faces filling the frame. The stage

@@ -28,8 +28,9 @@ import "math"
 // while flat grey erases it and a mirror doubles features. padFraction 0.4
 // measured better than 0.25 (9.3 %) and 0.5 (4.3 %) on the same crops (these
 // are fitted constants; the full-set figures are in the package
-// documentation). ONet and package align read the original image, and both
-// fill pixels outside it with black, as MTCNN's own crops do.
+// documentation). ONet and package align read the original image and fill
+// pixels outside it with black, as MTCNN's own crops do, except that ONet
+// repeats the edges for the proposal stage's boxes (see proposals.go).
 const padFraction = 0.4
 
 // padded returns g with pad pixels added on every side, each a copy of the

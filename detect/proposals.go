@@ -28,6 +28,22 @@ import (
 // with ONet's landmarks (from the crop of the proposal, the box ONet was
 // trained to read), marked Face.Proposed, with Score 0 (pico did not score
 // it). Overlapping faces are merged as all faces are (merge.go).
+//
+// ONet reads a proposal with the image's edge pixels repeated outward
+// (onet.PadEdge), not with black as MTCNN's own crops have it. The faces
+// this stage is for are cut by the frame, and their proposals hang over
+// it: with black there, ONet scored the face in 9 of the 10 LFW crops at
+// margin 0 that still gave no face at 0.00–0.88, with repeated edges 6 of
+// them at 0.93–1.00 (the crop ONet was trained on never had a black band
+// across the forehead or chin; repeated edges keep skin, hair and
+// background where they were, as the cascade's virtual padding does, see
+// pad.go). Proposals inside the image read the same either way. Measured
+// end to end (measurements-2026-11-30-proposals.md, "ONet's padding"):
+// margin-0 crops 10 → 4 images without a face, margin −10 % 155 → 47;
+// uncropped LFW and ORL unchanged to the bit, kpop13 2 → 1. The faces the
+// cascade found keep black padding for ONet: repeated edges there cost ORL
+// and kpop13 accuracy (ORL 99.36 → 99.31 %, kpop13 FRR at 0.70 45.4 →
+// 48.3 %).
 
 // minProposalProb is the ONet face probability a proposal needs to be kept.
 // On the no-face fixtures and around one-person portraits at 160 to 2,000
@@ -147,7 +163,7 @@ func (d *Detector) proposals(ctx context.Context, img image.Image, minFace float
 		if ctx.Err() != nil {
 			return nil, nil // DetectContext returns ctx.Err()
 		}
-		r, err := d.onet.RunChecked(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size})
+		r, err := d.onet.RunPadded(img, onet.Box{X: p.X, Y: p.Y, Size: p.Size}, onet.PadEdge)
 		if err != nil {
 			return nil, fmt.Errorf("%w: onet: %v", ErrInternal, err)
 		}

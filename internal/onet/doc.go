@@ -17,6 +17,11 @@
 // the image). Every sum runs in a fixed order, so the output is
 // bit-identical from run to run.
 //
+// A box may reach outside the image. Run fills the outside with black, as
+// MTCNN's own crops do; RunPadded with PadEdge repeats the image's edge
+// pixels instead, which keeps a face cut by the frame looking like the
+// crops ONet was trained on (package detect uses it for MTCNN proposals).
+//
 // This MTCNN export was converted from the original Caffe weights, which work
 // on transposed images (x and y swapped); Run takes care of that.
 package onet

@@ -222,13 +222,59 @@ func TestCropPatch(t *testing.T) {
 	}
 	for _, img := range []image.Image{ycc, rgba} {
 		for _, box := range boxes {
-			got := make([]float32, Input*Input*3)
-			want := make([]float32, Input*Input*3)
-			crop(img, box, got)
-			cropAt(&source{s: sample.New(img)}, box, want)
-			if !slices.Equal(got, want) {
-				t.Errorf("%T %+v: patched crop differs", img, box)
+			for _, pad := range []Padding{PadBlack, PadEdge} {
+				got := make([]float32, Input*Input*3)
+				want := make([]float32, Input*Input*3)
+				crop(img, box, pad, got)
+				cropAt(&source{s: sample.New(img)}, box, pad, want)
+				if !slices.Equal(got, want) {
+					t.Errorf("%T %+v padding %d: patched crop differs", img, box, pad)
+				}
 			}
+		}
+	}
+}
+
+// TestPadEdge: PadEdge crops what PadBlack crops from the image with its
+// edge pixels copied outward, for boxes inside, across and wholly outside
+// the edges, upright and turned.
+func TestPadEdge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const pad = 100
+	r := image.Rect(-4, 7, -4+60, 7+45)
+	img := image.NewRGBA(r)
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.IntN(256))
+	}
+	big := image.NewRGBA(r.Inset(-pad))
+	for y := big.Rect.Min.Y; y < big.Rect.Max.Y; y++ {
+		for x := big.Rect.Min.X; x < big.Rect.Max.X; x++ {
+			cx, cy := min(max(x, r.Min.X), r.Max.X-1), min(max(y, r.Min.Y), r.Max.Y-1)
+			big.SetRGBA(x, y, img.RGBAAt(cx, cy))
+		}
+	}
+	boxes := []Box{
+		{X: 10, Y: 12, Size: 30},
+		{X: -20, Y: 0, Size: 50},
+		{X: 30, Y: 30, Size: 48, Angle: 0.4},
+		{X: -30, Y: -20, Size: 120, Angle: -1.1},
+		{X: 80, Y: 70, Size: 20},
+	}
+	for _, box := range boxes {
+		got := make([]float32, Input*Input*3)
+		want := make([]float32, Input*Input*3)
+		crop(img, box, PadEdge, got)
+		crop(big, box, PadBlack, want)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+				t.Errorf("%+v: value %d is %v with PadEdge, %v on the padded image", box, i, got[i], want[i])
+				break
+			}
+		}
+		black := make([]float32, Input*Input*3)
+		crop(img, box, PadBlack, black)
+		if box.X < float64(r.Min.X) && slices.Equal(black, got) {
+			t.Errorf("%+v: PadBlack and PadEdge crop the same across the edge", box)
 		}
 	}
 }

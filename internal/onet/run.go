@@ -29,7 +29,8 @@ type Result struct {
 	Face float32
 }
 
-// Run crops box from img, resamples it to 48x48 and runs the network. A
+// Run crops box from img (black outside the image), resamples it to 48x48
+// and runs the network. A
 // failure of the runtime (ErrInternal from package nn: a bug, never bad
 // input) gives the zero Result, whose Face probability 0 confirms nothing;
 // RunChecked reports it instead.
@@ -40,8 +41,25 @@ func (n *Net) Run(img image.Image, box Box) Result {
 
 // RunChecked is Run returning the runtime's error, if any.
 func (n *Net) RunChecked(img image.Image, box Box) (Result, error) {
+	return n.RunPadded(img, box, PadBlack)
+}
+
+// Padding says what the crop of a box that reaches outside the image holds
+// there.
+type Padding int
+
+const (
+	// PadBlack fills the outside with black, as MTCNN's own crops do.
+	PadBlack Padding = iota
+	// PadEdge repeats the image's edge pixels outward (a sample point
+	// outside the image reads the nearest point of its border).
+	PadEdge
+)
+
+// RunPadded is RunChecked with the given padding outside the image.
+func (n *Net) RunPadded(img image.Image, box Box, pad Padding) (Result, error) {
 	var in [Input * Input * 3]float32
-	crop(img, box, in[:])
+	crop(img, box, pad, in[:])
 	lm, reg, prob, err := n.forward(in[:])
 	if err != nil {
 		return Result{}, err
@@ -81,22 +99,31 @@ func (b Box) frame() func(u, v float64) r2.Vec {
 // (v-127.5)/128) with box resampled to 48x48. Each output pixel averages a
 // k x k grid of bilinear samples across its footprint (k grows with the
 // downscale factor), which approximates area interpolation without aliasing.
-// Pixels are read by package sample: composited over black, and black
-// outside the image, so a box hanging over the edge sees black there.
+// Pixels are read by package sample, composited over black. Outside the
+// image, PadBlack reads black; PadEdge moves each sample point onto the
+// nearest point of the image (bilinear sampling of the image with its edge
+// pixels repeated outward).
 //
 // When the pixels under the box are fewer than the bilinear taps, they are
 // first copied to an RGB patch, so each is converted (from YCbCr, say) once
 // instead of up to 64 times; the result is the same to the bit.
-func crop(img image.Image, box Box, dst []float32) {
+func crop(img image.Image, box Box, pad Padding, dst []float32) {
 	s := sample.New(img)
 	k := box.samples()
 	src := source{s: s}
-	if r := box.footprint().Intersect(s.Bounds()); r.Dx()*r.Dy() < Input*Input*k*k*4 {
+	r := box.footprint()
+	if pad == PadEdge {
+		// The crop reads the pixels of the footprint moved into the image.
+		b := s.Bounds()
+		r.Min.X, r.Max.X = min(max(r.Min.X, b.Min.X), b.Max.X-1), max(min(r.Max.X, b.Max.X), b.Min.X+1)
+		r.Min.Y, r.Max.Y = min(max(r.Min.Y, b.Min.Y), b.Max.Y-1), max(min(r.Max.Y, b.Max.Y), b.Min.Y+1)
+	}
+	if r = r.Intersect(s.Bounds()); r.Dx()*r.Dy() < Input*Input*k*k*4 {
 		src.p = patches.Get().(*sample.Patch)
 		defer patches.Put(src.p)
 		src.p.Fill(s, r)
 	}
-	cropAt(&src, box, dst)
+	cropAt(&src, box, pad, dst)
 }
 
 // samples returns k, the side of the grid of samples per output pixel.
@@ -114,8 +141,11 @@ type source struct {
 var patches = sync.Pool{New: func() any { return new(sample.Patch) }}
 
 // cropAt is crop reading through src.
-func cropAt(src *source, box Box, dst []float32) {
+func cropAt(src *source, box Box, pad Padding, dst []float32) {
 	toImage := box.frame()
+	b := src.s.Bounds()
+	xlo, ylo := float64(b.Min.X), float64(b.Min.Y)
+	xhi, yhi := float64(b.Max.X-1), float64(b.Max.Y-1)
 	step := box.Size / Input
 	k := box.samples()
 	inv := 1 / float64(k*k)
@@ -132,6 +162,9 @@ func cropAt(src *source, box Box, dst []float32) {
 					u := (float64(c)+frac[sx])*step - 0.5
 					v := (float64(r)+frac[sy])*step - 0.5
 					p := toImage(u, v)
+					if pad == PadEdge {
+						p.X, p.Y = min(max(p.X, xlo), xhi), min(max(p.Y, ylo), yhi)
+					}
 					if src.p != nil {
 						src.p.AddBilinear(p.X, p.Y, &acc)
 					} else {
