@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,7 +102,8 @@ func TestLFWCrops(t *testing.T) {
 
 // TestWriteLFWCrops writes the LFW crops of one margin as a dataset folder
 // for bench/cmd/lfw (end-to-end accuracy on the crops). Skipped unless
-// FACEMATCH_WRITE_CROPS=DIR:MARGIN, e.g.
+// FACEMATCH_WRITE_CROPS=DIR:MARGIN or DIR:MARGIN:SCALE (each crop enlarged
+// SCALE times), e.g.
 //
 //	FACEMATCH_WRITE_CROPS=/tmp/crops0:0 go test -run TestWriteLFWCrops ./detect/
 //	go run ./bench/cmd/lfw --data /tmp/crops0
@@ -110,24 +112,28 @@ func TestWriteLFWCrops(t *testing.T) {
 	if env == "" {
 		t.Skip("set FACEMATCH_WRITE_CROPS=DIR:MARGIN to write LFW crops")
 	}
-	i := len(env) - 1
-	for i >= 0 && env[i] != ':' {
-		i--
+	dir, spec, ok := strings.Cut(env, ":")
+	if !ok {
+		t.Fatal("FACEMATCH_WRITE_CROPS wants DIR:MARGIN or DIR:MARGIN:SCALE")
 	}
-	if i < 0 {
-		t.Fatal("FACEMATCH_WRITE_CROPS wants DIR:MARGIN")
-	}
-	m, err := strconv.ParseFloat(env[i+1:], 64)
+	ms, ss, _ := strings.Cut(spec, ":")
+	m, err := strconv.ParseFloat(ms, 64)
 	if err != nil {
 		t.Fatal(err)
+	}
+	scale := 1.0
+	if ss != "" {
+		if scale, err = strconv.ParseFloat(ss, 64); err != nil {
+			t.Fatal(err)
+		}
 	}
 	refs, err := lfwcrop.ReadRefs(sharedtest.Path(t, "golden", "landmarks", "lfw-5point.jsonl"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	un, err := lfwcrop.WriteDataset(sharedtest.Path(t, "datasets"), env[:i], refs, m)
+	un, err := lfwcrop.WriteDataset(sharedtest.Path(t, "datasets"), dir, refs, m, scale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %d crops (margin %v) to %s; %d pair images without a reference box copied whole", len(refs), m, env[:i], un)
+	t.Logf("wrote %d crops (margin %v, scale %v) to %s; %d pair images without a reference box copied whole", len(refs), m, scale, dir, un)
 }

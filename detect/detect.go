@@ -75,11 +75,15 @@ type Face struct {
 	// and order all the same.
 	Mirrored bool
 	// Proposed says the face was found by the MTCNN proposal stage (see
-	// Options.NoProposals), which runs only when no other stage found a
-	// face: Box is ONet's refined box, Landmarks are ONet's, and Score is
-	// 0 (pico's cascade did not score it; ONet gave it a face probability
-	// of 0.9 or more).
+	// Options.NoProposals), which runs only when the other stages found no
+	// face or a doubtful one: Box is ONet's refined box, Landmarks are
+	// ONet's, and Score is 0 (pico's cascade did not score it; ONet gave it
+	// a face probability of 0.9 or more).
 	Proposed bool
+
+	// onetProb is ONet's face probability on the face's crop (0 when ONet
+	// did not look at it), for the proposal stage's doubt.
+	onetProb float32
 }
 
 // Detector finds faces and their five landmarks. It is immutable after New

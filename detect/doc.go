@@ -122,8 +122,13 @@
 //     selfie stands in the middle, so a face found only off to one side may
 //     be a bystander beside a missed, turned subject — then looking only
 //     for faces from 0.8 of the largest found face's width, apart from the
-//     faces found. The usual centred face, and two people flanking the
-//     centre, never pay for it.
+//     faces found. It runs the same way when every face found is a
+//     doubtful upright window (scoring under MinRotatedScore, or with an
+//     ONet face probability under MinFaceProb): on a soft portrait filling
+//     the frame such a window is often a part of the face (an eye and the
+//     nose), and a proposal ONet confirms around it, overlapping it
+//     little, replaces it. The usual centred face, confidently found, and
+//     two people flanking the centre, never pay for it.
 //  8. Landmark polish (LandmarksONet). Each final face's ONet points are
 //     averaged over its crop and the crop moved by 5 % of its size left,
 //     right, up and down: ONet's error on one crop is partly noise of the

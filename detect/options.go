@@ -87,16 +87,17 @@ type Options struct {
 	// score MinExtraScore.
 	NoMirror bool
 	// NoProposals disables the last stage, MTCNN's P-Net and R-Net
-	// (internal/mtcnn), which runs only when every other stage found no
-	// face and keeps the proposals ONet gives a face probability of 0.9
-	// or more (see proposals.go): it finds heads turned beyond the
-	// cascade's reach and faces filling the frame. Such faces have
-	// Face.Proposed set and Score 0. An image on which an earlier stage
-	// finds a face gets the same faces either way, so the option changes
-	// only images that would otherwise have none; it saves their time (the
-	// stage costs about 0.4x a pigo scan at MinSize 20 on a 640x480
-	// photo) and the 11 MB of networks New loads. With LandmarksCascade
-	// the stage is always off (it needs ONet).
+	// (internal/mtcnn), which keeps the proposals ONet gives a face
+	// probability of 0.9 or more (see proposals.go): it finds heads turned
+	// beyond the cascade's reach and faces filling the frame. Such faces
+	// have Face.Proposed set and Score 0. It runs only when the other
+	// stages found no face, only faces on one side of the image's centre
+	// line, or only doubtful windows (scoring under MinRotatedScore, or
+	// given under MinFaceProb by ONet), so a confidently found face, or
+	// two flanking the centre, give the same faces either way. The option saves the stage's time (about 0.4x a
+	// pigo scan at MinSize 20 on a 640x480 photo without a face) and the
+	// 11 MB of networks New loads. With LandmarksCascade the stage is
+	// always off (it needs ONet).
 	NoProposals bool
 }
 

@@ -19,9 +19,9 @@ import (
 // (internal/mtcnn) find nearly all of them (internal/mtcnn/MEASUREMENTS.md:
 // 134 of the 134 margin-0 LFW crops and 59 of the 60 kpop13 images on
 // which Detect found nothing). They are slower than the cascade, so the
-// stage runs only when every other stage, quarter turns and retries
-// included, found no face: an image on which an earlier stage finds a face
-// gets the very same faces with Options.NoProposals set or not.
+// stage runs only after every other stage, quarter turns and retries
+// included, and only when what those found is missing or doubtful (see
+// addProposals).
 //
 // Each proposal goes to ONet, and a face is kept when ONet gives it a face
 // probability of at least minProposalProb; the face is ONet's refined box
@@ -78,6 +78,24 @@ const largerFaceRatio = 0.8
 // the subject). It then looks from largerFaceRatio of the largest face's
 // width and keeps only proposals apart from every face found (not
 // overlapping one by IoU above maxExtraIoU, not holding one's centre).
+//
+// It also runs, from the same size, when every face found is doubtful
+// (allDoubtful: upright, and scoring under MinRotatedScore or given a face
+// probability under MinFaceProb by ONet). On a soft portrait that fills
+// the frame (an LFW face cut to its box and enlarged four times, like an
+// upscaled ID-document photo) the cascade misses the face, which crosses
+// the frame, and scores a window on a part of it, an eye and the nose: at
+// 10 to 17 with ONet at 0.1 to 0.5 on a third of such failures, at 20 to
+// 41 with ONet unsure on the others. A proposal ONet confirms that holds
+// the centres of such windows, each overlapping it by IoU maxExtraIoU or
+// less, is the face they are parts of and replaces them; a proposal on a
+// doubtful face itself (overlapping it more) leaves it as it is, and one
+// apart from the faces found is not added unless they all lie on one
+// side: a doubtful centred face is usually the subject, turned or
+// shadowed, and the faces beside it bystanders (LFW's Kate_Capshaw_0002
+// and Hartmut_Mehdorn_0001, where a larger bystander would have become the
+// face compared).
+//
 // Even on the coarse levels the stage costs several times the cascade's
 // fast path (P-Net runs on every level), so it does not run on the usual
 // centred face. Faces found on a quarter-turned copy are kept as they are
@@ -85,8 +103,12 @@ const largerFaceRatio = 0.8
 func (d *Detector) addProposals(ctx context.Context, img image.Image, g *grayImage, sx, sy float64, faces []Face) ([]Face, error) {
 	minSize, _ := d.sizes(g)
 	minFace := float64(minSize) * max(sx, sy)
+	// look: the subject may be missing (no face, or only faces to one
+	// side); doubt: the faces found may be parts of a face.
+	look := len(faces) == 0 || oneSide(faces, img.Bounds())
+	doubt := len(faces) > 0 && d.allDoubtful(faces)
 	if len(faces) > 0 {
-		if faces[0].Orientation != 0 || !oneSide(faces, img.Bounds()) {
+		if faces[0].Orientation != 0 || !look && !doubt {
 			return faces, nil
 		}
 		w := 0
@@ -102,10 +124,56 @@ func (d *Detector) addProposals(ctx context.Context, img image.Image, g *grayIma
 	found := len(faces)
 	for _, p := range props {
 		if !overlaps(p.Box, faces[:found]) && !holdsCentre(p.Box, faces[:found]) {
-			faces = append(faces, p)
+			if look {
+				faces = append(faces, p)
+			}
+			continue
+		}
+		if !doubt {
+			continue
+		}
+		// A face ONet confirms around doubtful faces that do not overlap
+		// it much: those were parts of it (an eye and the nose of a face
+		// that fills the frame).
+		var parts []int
+		for i, f := range faces[:found] {
+			if c := f.Box.Min.Add(f.Box.Max).Div(2); c.In(p.Box) && iou(p.Box, f.Box) <= maxExtraIoU {
+				parts = append(parts, i)
+			}
+		}
+		if len(parts) > 0 && len(parts) == countHeld(p.Box, faces[:found]) {
+			faces[parts[0]] = p
+			for _, i := range slices.Backward(parts[1:]) {
+				faces = slices.Delete(faces, i, i+1)
+				found--
+			}
 		}
 	}
 	return faces, nil
+}
+
+// allDoubtful says whether every face is a doubtful upright cascade face:
+// scoring under MinRotatedScore or given a face probability under
+// MinFaceProb by ONet (kept on the cascade's word, see confirm), so
+// possibly a part of a larger face the cascade missed.
+func (d *Detector) allDoubtful(faces []Face) bool {
+	for _, f := range faces {
+		if f.Proposed || f.Orientation != 0 || f.Angle != 0 || f.Score >= d.opts.MinRotatedScore && f.onetProb >= d.opts.MinFaceProb {
+			return false
+		}
+	}
+	return true
+}
+
+// countHeld counts the faces whose centre box holds.
+func countHeld(box image.Rectangle, faces []Face) int {
+	n := 0
+	for _, f := range faces {
+		if f.Box.Min.Add(f.Box.Max).Div(2).In(box) {
+			n++
+		}
+	}
+	return n
 }
 
 // oneSide says whether all faces lie on one side of the vertical centre line

@@ -80,6 +80,7 @@ func (d *Detector) refine(img image.Image, f Face) (Face, float32) {
 	}
 	r := d.onet.Run(img, box)
 	f.Landmarks = r.Landmarks
+	f.onetProb = r.Face
 	return f, r.Face
 }
 

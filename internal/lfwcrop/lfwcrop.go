@@ -8,7 +8,9 @@
 //
 // It exists for tests and benchmarks only: the crops are derived from
 // ../shared and are never committed. WriteDataset writes them as an LFW
-// folder tree with pairs.txt, for bench/cmd/lfw --data DIR.
+// folder tree with pairs.txt, for bench/cmd/lfw --data DIR, optionally
+// enlarged (Scale): a small, soft portrait that fills the frame, as an
+// ID-document photo upscaled by the platform that sends it is.
 package lfwcrop
 
 import (
@@ -23,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	xdraw "golang.org/x/image/draw"
 
 	_ "image/png" // LFW is JPEG; PNG for completeness
 )
@@ -75,6 +79,17 @@ func Crop(img image.Image, box [4]float64, margin float64) *image.RGBA {
 	return out
 }
 
+// Scale returns img enlarged by k (Catmull-Rom), or img itself for k ≤ 1.
+func Scale(img *image.RGBA, k float64) *image.RGBA {
+	if k <= 1 {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, int(math.Round(k*float64(b.Dx()))), int(math.Round(k*float64(b.Dy())))))
+	xdraw.CatmullRom.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
+	return out
+}
+
 // Load decodes the image of ref under the datasets folder (the parent of
 // lfw/).
 func Load(datasets string, ref Ref) (image.Image, error) {
@@ -92,7 +107,10 @@ func Load(datasets string, ref Ref) (image.Image, error) {
 // datasets/lfw, so that `go run ./bench/cmd/lfw --data dir` evaluates them.
 // Images missing from refs are written uncropped, so every pair has both
 // images; it returns how many of them there were.
-func WriteDataset(datasets, dir string, refs []Ref, margin float64) (uncropped int, err error) {
+//
+// scale > 1 enlarges each crop by that factor (Catmull-Rom) before it is
+// written; scale ≤ 1 writes it as cut.
+func WriteDataset(datasets, dir string, refs []Ref, margin, scale float64) (uncropped int, err error) {
 	lfw := filepath.Join(datasets, "lfw")
 	byID := make(map[string]Ref, len(refs))
 	for _, r := range refs {
@@ -120,7 +138,7 @@ func WriteDataset(datasets, dir string, refs []Ref, margin float64) (uncropped i
 			if err != nil {
 				return 0, err
 			}
-			if err := writeJPEG(filepath.Join(dir, filepath.FromSlash(rel)), Crop(img, ref.Box, margin)); err != nil {
+			if err := writeJPEG(filepath.Join(dir, filepath.FromSlash(rel)), Scale(Crop(img, ref.Box, margin), scale)); err != nil {
 				return 0, err
 			}
 			delete(byID, rel)

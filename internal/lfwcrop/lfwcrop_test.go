@@ -41,3 +41,13 @@ func TestPairImages(t *testing.T) {
 		t.Errorf("%v, want %v", got, want)
 	}
 }
+
+func TestScale(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 30, 41))
+	if Scale(img, 1) != img || Scale(img, 0.5) != img {
+		t.Error("Scale with k ≤ 1 does not return its input")
+	}
+	if got := Scale(img, 4).Bounds(); got != image.Rect(0, 0, 120, 164) {
+		t.Errorf("Scale by 4: %v, want 120x164", got)
+	}
+}
