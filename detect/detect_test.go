@@ -514,17 +514,24 @@ func TestWeakFaceBesideStrong(t *testing.T) {
 	}
 }
 
+// astronautFace returns the astronaut fixture and its one face, as the
+// default detector finds it.
+func astronautFace(t *testing.T) (image.Image, Face) {
+	t.Helper()
+	img := fixture(t, "astronaut_eileen_collins.png")
+	faces, err := detector(t).Detect(img)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("astronaut: %d faces, %v", len(faces), err)
+	}
+	return img, faces[0]
+}
+
 // TestPolishAveragesFiveCrops: an upright face's landmarks are the mean of
 // ONet's points on its box and on the box moved by landmarkJitter of its
 // size in the four directions, summed in that order.
 func TestPolishAveragesFiveCrops(t *testing.T) {
 	d := detector(t)
-	img := fixture(t, "astronaut_eileen_collins.png")
-	faces, err := d.Detect(img)
-	if err != nil || len(faces) != 1 {
-		t.Fatalf("astronaut: %d faces, %v", len(faces), err)
-	}
-	f := faces[0]
+	img, f := astronautFace(t)
 	s := float64(f.Box.Dx())
 	var want [5]r2.Vec
 	for _, o := range [5][2]float64{{0, 0}, {1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
@@ -570,12 +577,8 @@ func TestSortFacesByVisibleArea(t *testing.T) {
 // keeps the points of its single crop.
 func TestPolishSkipsBorderFaces(t *testing.T) {
 	d := detector(t)
-	img := fixture(t, "astronaut_eileen_collins.png")
-	faces, err := d.Detect(img)
-	if err != nil || len(faces) != 1 {
-		t.Fatalf("astronaut: %d faces, %v", len(faces), err)
-	}
-	c := cropTo(img, grow(faces[0].Box, -0.1).Intersect(img.Bounds()))
+	img, face := astronautFace(t)
+	c := cropTo(img, grow(face.Box, -0.1).Intersect(img.Bounds()))
 	got, err := d.Detect(c)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("tight crop: %d faces, %v", len(got), err)
